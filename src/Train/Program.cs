@@ -1,0 +1,6 @@
+using System.CommandLine;
+using Seq2SeqRev.Train;
+
+// Thin executable over Seq2SeqRev.Model: `train`, `memory`, `check-reversal`.
+var root = new RootCommand("Seq2SeqRev training, memory comparison and reversal checks");
+return Cli.Run(root, args);

@@ -1,0 +1,9 @@
+using System.CommandLine;
+using Seq2SeqRev.Model.Cli;
+
+namespace Seq2SeqRev.Translate;
+
+internal static class Cli
+{
+    public static int Run(RootCommand root, string[] args) => CliRunner.Run(root, args);
+}

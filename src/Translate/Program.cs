@@ -1,0 +1,6 @@
+using System.CommandLine;
+using Seq2SeqRev.Translate;
+
+// Thin executable over Seq2SeqRev.Model: `translate` and `score`.
+var root = new RootCommand("Seq2SeqRev translation and scoring");
+return Cli.Run(root, args);
