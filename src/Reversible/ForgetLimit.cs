@@ -1,0 +1,24 @@
+namespace Seq2SeqRev.Reversible;
+
+/// <summary>
+/// Maximum forgetting per multiply, in bits. The keep gate is rescaled as z = m·σ(a) + (1 − m) with
+/// m = 1 − 2^−k, so z ≥ 2^−k and each multiply forgets at most k bits per unit. "No limit" uses m = 1;
+/// quantization still keeps z* ≥ 1, which caps forgetting at ForgetRadix (10) bits per step.
+/// </summary>
+public readonly record struct ForgetLimit(int? Bits)
+{
+    public static readonly int[] Allowed = [1, 2, 3, 5];
+    public static ForgetLimit None => new(null);
+
+    public static ForgetLimit Parse(string text)
+    {
+        if (string.Equals(text, "none", StringComparison.OrdinalIgnoreCase)) return None;
+        if (int.TryParse(text, out var k) && Allowed.Contains(k)) return new ForgetLimit(k);
+        throw new ArgumentException($"max forget bits '{text}' is not allowed (allowed: 1, 2, 3, 5, none)");
+    }
+
+    /// <summary>The scale m in z = m·σ + (1 − m).</summary>
+    public float Scale => Bits is int k ? 1f - MathF.ScaleB(1f, -k) : 1f;
+
+    public override string ToString() => Bits?.ToString() ?? "none";
+}

@@ -1,0 +1,143 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Seq2SeqRev.Reversible;
+
+/// <summary>
+/// Base of the reversible cells (RevGRU, RevLSTM). A cell's state is a list of fixed-point parts
+/// (int64 tensors [batch, hidden/2]); its output is float([h1; h2]). Every part is updated by one
+/// forgetting site: <c>part ← z ⊙ part + update</c>, computed exactly in fixed point through the
+/// <see cref="InformationBuffer"/> (see <see cref="Site"/>), so <see cref="Reverse"/> rebuilds the previous
+/// state bit for bit from the next one and the same input.
+///
+/// Contract (like nn.GRUCell): <see cref="Step"/> maps (input [B, InputSize], state) to the next state.
+/// With <see cref="StepContext.TrackGradients"/> it also builds the straight-through autograd graph whose
+/// values equal the fixed-point result exactly: d(part')/d(part) = z*/2^s, d(part')/dz = part,
+/// rounding is the identity (MacKay et al. 2018 §2.1).
+/// </summary>
+public abstract class ReversibleCell : nn.Module
+{
+    protected ReversibleCell(string name, int inputSize, int hiddenSize, ForgetLimit limit, FixedPointFormat format)
+        : base(name)
+    {
+        if (hiddenSize <= 0 || hiddenSize % 2 != 0)
+            throw new ArgumentException($"reversible hidden size must be a positive even number, got {hiddenSize}");
+        InputSize = inputSize;
+        HiddenSize = hiddenSize;
+        Half = hiddenSize / 2;
+        Limit = limit;
+        Format = format;
+    }
+
+    public int InputSize { get; }
+    public int HiddenSize { get; }
+    public int Half { get; }
+    public ForgetLimit Limit { get; }
+    public FixedPointFormat Format { get; }
+
+    /// <summary>Number of state parts: 2 for RevGRU (h1, h2), 4 for RevLSTM (h1, h2, c1, c2).</summary>
+    public abstract int PartCount { get; }
+
+    /// <summary>Forgetting multiplies per unit column per step (for memory accounting).</summary>
+    public int SitesPerStep => PartCount;
+
+    /// <summary>Advances one step. <paramref name="state"/> parts must match the int values of the
+    /// context; returns the next state (ints, and floats with graph when tracking gradients).</summary>
+    public abstract CellState Step(Tensor input, CellState state, StepContext ctx);
+
+    /// <summary>Rebuilds the previous state from <paramref name="next"/> and the same input, popping the
+    /// buffer in exactly the reverse order of <see cref="Step"/>.</summary>
+    public abstract CellState Reverse(Tensor input, CellState next, StepContext ctx);
+
+    /// <summary>Keep gate with the forgetting bound: z = m·σ(a) + (1 − m).</summary>
+    protected Tensor BoundedGate(Tensor preActivation)
+    {
+        var m = Limit.Scale;
+        var s = sigmoid(preActivation);
+        return m == 1f ? s : s.mul(m).add_(1f - m);
+    }
+
+    /// <summary>One forgetting site: part ← z ⊙ part + update, forward (exact, through the buffer).</summary>
+    protected Part Site(Part part, Tensor z, Tensor update, int exempt, StepContext ctx, int siteIndex)
+    {
+        var zq = Format.QuantizeForget(z);
+        Tensor nextInt;
+        if (ctx.KnownNext is not null)
+            nextInt = ctx.KnownNext[siteIndex];
+        else
+        {
+            using var _ = no_grad();
+            var multiplied = ctx.Buffer is null
+                ? LossyMultiply(part.Int, zq, ctx.Active)
+                : ctx.Buffer.Multiply(part.Int, zq, z.detach(), ctx.Active, exempt);
+            var add = Format.ToFixed(update.detach());
+            nextInt = ctx.Active is null ? multiplied.add(add) : where(ctx.Active.unsqueeze(1), multiplied.add(add), multiplied);
+            FixedPointFormat.CheckRange(nextInt, $"{ctx.Layer}.{PartName(siteIndex)}", ctx.Step);
+        }
+        if (!ctx.TrackGradients) return new Part(nextInt, null, Format);
+
+        // Straight-through graph: value exactly float(nextInt), gradient of z_q·part + update.
+        var zST = Format.ForgetToFloat(zq).add(z.sub(z.detach()));
+        var surrogate = zST.mul(part.Float).add(update);
+        var exact = Format.ToFloat(nextInt).add(surrogate.sub(surrogate.detach()));
+        var floatNext = ctx.Active is null ? exact : where(ctx.Active.unsqueeze(1), exact, part.Float);
+        return new Part(nextInt, floatNext, Format);
+    }
+
+    /// <summary>Inverse of <see cref="Site"/>: the previous part from the next one.</summary>
+    protected Part InverseSite(Part next, Tensor z, Tensor update, int exempt, StepContext ctx)
+    {
+        if (ctx.Buffer is null) throw new InvalidOperationException("reversal needs the information buffer");
+        var zq = Format.QuantizeForget(z);
+        var sub = Format.ToFixed(update);
+        var hz = ctx.Active is null ? next.Int.sub(sub) : where(ctx.Active.unsqueeze(1), next.Int.sub(sub), next.Int);
+        return new Part(ctx.Buffer.Divide(hz, zq, ctx.Active, exempt), null, Format);
+    }
+
+    private Tensor LossyMultiply(Tensor h, Tensor zq, Tensor? active)
+    {
+        var result = h.bitwise_right_shift(Format.ForgetRadix).mul(zq);
+        return active is null ? result : where(active.unsqueeze(1), result, h);
+    }
+
+    protected abstract string PartName(int index);
+
+    protected static Tensor Linear(Linear layer, Tensor x, Tensor other) => layer.forward(cat([x, other], 1));
+}
+
+/// <summary>One fixed-point state part: the integers, and (when tracking gradients) a float tensor
+/// with graph whose value equals float(Int). Without a graph, <see cref="Float"/> converts afresh on
+/// every call (in the caller's dispose scope), so a part never holds a tensor it does not own.</summary>
+public sealed class Part(Tensor intValue, Tensor? floatValue, FixedPointFormat format)
+{
+    public Tensor Int { get; } = intValue;
+    public Tensor Float => floatValue ?? format.ToFloat(Int);
+}
+
+/// <summary>The parts of one cell's state, in the cell's order (h1, h2[, c1, c2]).</summary>
+public sealed class CellState(IReadOnlyList<Part> parts)
+{
+    public IReadOnlyList<Part> Parts { get; } = parts;
+    public Part this[int i] => Parts[i];
+
+    /// <summary>float([h1; h2]) — the cell's output.</summary>
+    public Tensor Output => cat([Parts[0].Float, Parts[1].Float], 1);
+
+    public IReadOnlyList<Tensor> Ints => [.. Parts.Select(p => p.Int)];
+}
+
+/// <summary>
+/// Per-step settings for a cell call: the buffer (null: plain inference, low bits dropped), the active
+/// rows (null: all), the columns of h1/h2 exempt from the buffer, gradient tracking and, for the
+/// recompute pass of training by reversal, the already known next state.
+/// </summary>
+public sealed record StepContext(
+    InformationBuffer? Buffer,
+    Tensor? Active,
+    int Step,
+    string Layer,
+    int ExemptH1 = 0,
+    int ExemptH2 = 0,
+    bool TrackGradients = false,
+    IReadOnlyList<Tensor>? KnownNext = null);
