@@ -1,0 +1,27 @@
+// IStepDecoder: the contract between a translation model and the search algorithms.
+// Guarantees (for implementers to keep): Start/Step return newly owned objects; Step never disposes or
+// mutates its input state; row i of the output depends only on row i of the input (batch invariance).
+using static TorchSharp.torch;
+
+namespace Seq2SeqRev.Model.Search;
+
+/// <summary>A model that can be decoded one token at a time for a batch of rows.</summary>
+public interface IStepDecoder
+{
+    int BosId { get; }
+    int EosId { get; }
+    /// <summary>Padding id; never produced by search (masked). An id outside the vocabulary disables the mask.</summary>
+    int PadId { get; }
+
+    /// <summary>
+    /// Encode a batch of source id sequences (no BOS/EOS added by the caller; implementations add what they need).
+    /// Returns a state with one row per source, in order. Sources may be empty (length 0).
+    /// </summary>
+    DecoderState Start(IReadOnlyList<int[]> sources);
+
+    /// <summary>
+    /// One decoder step: previous tokens [N] (int64) -> log-probabilities [N, V] (float32) and the next state (N rows).
+    /// The caller owns and disposes both results; <paramref name="state"/> stays owned by the caller and unchanged.
+    /// </summary>
+    (Tensor LogProbs, DecoderState Next) Step(Tensor previousTokens, DecoderState state);
+}

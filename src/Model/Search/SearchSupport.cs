@@ -1,0 +1,48 @@
+// SearchSupport: helpers shared by beam and greedy search so that both see exactly the same numbers.
+// Guarantees: masked log-probabilities are float64 (so cumulative sums are identical in both searches), PAD and
+// BOS are never produced (unless they equal EOS or lie outside the vocabulary), EOS is masked before MinLength.
+using static TorchSharp.torch;
+
+namespace Seq2SeqRev.Model.Search;
+
+internal static class SearchSupport
+{
+    /// <summary>Validates the shared arguments of both searches.</summary>
+    public static void CheckArguments(IStepDecoder model, IReadOnlyList<int[]> sources, SearchOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(sources);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        for (int i = 0; i < sources.Count; i++)
+            if (sources[i] is null) throw new ArgumentException($"Source {i} is null.", nameof(sources));
+    }
+
+    /// <summary>
+    /// Float64 copy of the step's log-probabilities [rows, V] with the special-token masks applied (-inf).
+    /// <paramref name="step"/> = number of tokens already produced by every row.
+    /// </summary>
+    public static Tensor MaskedLogProbs(Tensor logProbs, long rows, IStepDecoder model, int step, int minLength)
+    {
+        if (logProbs.dim() != 2 || logProbs.shape[0] != rows || logProbs.shape[1] < 1)
+            throw new InvalidOperationException(
+                $"IStepDecoder.Step must return log-probabilities of shape [{rows}, V]; got [{string.Join(",", logProbs.shape)}].");
+        long vocab = logProbs.shape[1];
+        var masked = logProbs.to(ScalarType.Float64); // always a new tensor (input is float32)
+        if (ReferenceEquals(masked, logProbs)) masked = logProbs.clone();
+        var banned = new List<long>(3);
+        void Ban(int id) { if (id >= 0 && id < vocab && !banned.Contains(id)) banned.Add(id); }
+        if (model.PadId != model.EosId) Ban(model.PadId);
+        if (model.BosId != model.EosId) Ban(model.BosId);
+        if (step < minLength) Ban(model.EosId);
+        if (banned.Count > 0)
+        {
+            using var index = tensor(banned.ToArray(), device: masked.device);
+            masked.index_fill_(1, index, double.NegativeInfinity);
+        }
+        return masked;
+    }
+
+    /// <summary>Int64 tensor [N] of token ids on <paramref name="device"/>.</summary>
+    public static Tensor Tokens(long[] ids, Device device) => tensor(ids, device: device);
+}
