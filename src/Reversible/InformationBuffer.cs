@@ -22,7 +22,9 @@ namespace Seq2SeqRev.Reversible;
 /// that spilled). <see cref="Seal"/> packs the final registers and chunk counts into a bit stream
 /// (Elias-gamma chunk count, 6-bit length, register bits below the leading one) and frees the register
 /// tensors; <see cref="Unseal"/> restores them before reversal. <see cref="ActualBits"/> counts exactly
-/// what is held between forward and reverse: packed bytes, chunk words, and one 32-bit count per multiply.
+/// what is held between forward and reverse: packed bytes, chunk words, and one bit per multiply (whether it
+/// stored chunks; a chunk list's length is implied by the units that refill, which the check in
+/// <see cref="Divide"/> verifies).
 /// <see cref="OptimalBits"/> is Σ −log2 z over the buffered multiplies of active units, with z the float
 /// gate clamped at the quantization floor 2^−s. Optionally it also simulates the reference code's
 /// whole-batch 64-bit scheme on the same run (<see cref="ReferenceSchemeBits"/>).</para>
@@ -73,7 +75,7 @@ public sealed class InformationBuffer : IDisposable
     public int PendingMultiplies => _chunks.Count;
 
     /// <summary>Bits held between forward and reverse (valid after <see cref="Seal"/>).</summary>
-    public long ActualBits => (long)(_sealed?.Length ?? 0) * 8 + _chunkWords * ChunkBits + 32L * _chunks.Count;
+    public long ActualBits => (long)(_sealed?.Length ?? 0) * 8 + _chunkWords * ChunkBits + _chunks.Count;
 
     public double OptimalBits => _optimal is null ? 0 : _optimal.item<double>();
 

@@ -85,14 +85,21 @@ public abstract class ReversibleCell : nn.Module
         return new Part(nextInt, floatNext, Format);
     }
 
-    /// <summary>Inverse of <see cref="Site"/>: the previous part from the next one.</summary>
-    protected Part InverseSite(Part next, Tensor z, Tensor update, int exempt, StepContext ctx)
+    /// <summary>Inverse of <see cref="Site"/>: the previous part from the next one. Exempt columns (whose low
+    /// bits were not buffered) are replaced at once by their saved values, before any later gate uses them.</summary>
+    protected Part InverseSite(Part next, Tensor z, Tensor update, int exempt, Tensor? restore, StepContext ctx)
     {
         if (ctx.Buffer is null) throw new InvalidOperationException("reversal needs the information buffer");
         var zq = Format.QuantizeForget(z);
         var sub = Format.ToFixed(update);
         var hz = ctx.Active is null ? next.Int.sub(sub) : where(ctx.Active.unsqueeze(1), next.Int.sub(sub), next.Int);
-        return new Part(ctx.Buffer.Divide(hz, zq, ctx.Active, exempt), null, Format);
+        var prev = ctx.Buffer.Divide(hz, zq, ctx.Active, exempt);
+        if (exempt > 0)
+        {
+            if (restore is null) throw new InvalidOperationException($"{ctx.Layer}: exempt columns need their saved values to reverse");
+            prev = exempt == prev.shape[1] ? restore : cat([restore, prev.narrow(1, exempt, prev.shape[1] - exempt)], 1);
+        }
+        return new Part(prev, null, Format);
     }
 
     private Tensor LossyMultiply(Tensor h, Tensor zq, Tensor? active)
@@ -129,8 +136,9 @@ public sealed class CellState(IReadOnlyList<Part> parts)
 
 /// <summary>
 /// Per-step settings for a cell call: the buffer (null: plain inference, low bits dropped), the active
-/// rows (null: all), the columns of h1/h2 exempt from the buffer, gradient tracking and, for the
-/// recompute pass of training by reversal, the already known next state.
+/// rows (null: all), the columns of h1/h2 exempt from the buffer, gradient tracking, for the
+/// recompute pass of training by reversal the already known next state, and for reversal the saved
+/// previous values of the exempt columns (int64 [B, ExemptH1] and [B, ExemptH2]).
 /// </summary>
 public sealed record StepContext(
     InformationBuffer? Buffer,
@@ -140,4 +148,6 @@ public sealed record StepContext(
     int ExemptH1 = 0,
     int ExemptH2 = 0,
     bool TrackGradients = false,
-    IReadOnlyList<Tensor>? KnownNext = null);
+    IReadOnlyList<Tensor>? KnownNext = null,
+    Tensor? RestoreH1 = null,
+    Tensor? RestoreH2 = null);

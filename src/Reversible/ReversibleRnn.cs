@@ -162,9 +162,17 @@ public sealed class ReversibleRnn : nn.Module
                     x = Dropped(xLeaf, tape.LayerInputMasks, l);
                 }
                 var ctx = Context(l, t, tape.Buffer, active);
+                if (l == top && SavedColumns > 0)
+                {
+                    var s = tape.Saved![t].to(ScalarType.Int64);
+                    ctx = ctx with
+                    {
+                        RestoreH1 = s.narrow(1, 0, ctx.ExemptH1),
+                        RestoreH2 = ctx.ExemptH2 > 0 ? s.narrow(1, half, half) : null,
+                    };
+                }
                 CellState prev;
                 using (no_grad()) prev = cells[l].Reverse(x.detach(), state[l], ctx);
-                if (l == top && SavedColumns > 0) prev = RestoreSaved(prev, tape.Saved![t]);
                 if (computeGradients)
                 {
                     var leaves = prev.Parts.Select(p => Format.ToFloat(p.Int).requires_grad_(true)).ToArray();
@@ -218,17 +226,6 @@ public sealed class ReversibleRnn : nn.Module
             outputs.Add(state[Layers - 1].Output);
         }
         return (outputs, state);
-    }
-
-    private CellState RestoreSaved(CellState prev, Tensor saved)
-    {
-        var half = HiddenSize / 2;
-        var s = saved.to(ScalarType.Int64);
-        var parts = prev.Parts.ToArray();
-        var k1 = Math.Min(SavedColumns, half);
-        parts[0] = new Part(cat([s.narrow(1, 0, k1), parts[0].Int.narrow(1, k1, half - k1)], 1), null, Format);
-        if (SavedColumns == HiddenSize) parts[1] = new Part(s.narrow(1, half, half).clone(), null, Format);
-        return new CellState(parts);
     }
 
     private StepContext Context(int layer, int step, InformationBuffer? buffer, Tensor? active)
