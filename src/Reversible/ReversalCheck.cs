@@ -22,6 +22,44 @@ public sealed record ReversalCheckResult(
 /// </summary>
 public static class ReversalCheck
 {
+    /// <summary>
+    /// Seconds for one forward + backward of TorchSharp's fused nn.GRU / nn.LSTM (the ordinary baseline)
+    /// on the same sizes, for comparing against <see cref="ReversalCheckResult.SecondsForward"/> +
+    /// <see cref="ReversalCheckResult.SecondsReverse"/>. Median of three runs after one warm-up.
+    /// </summary>
+    public static double FusedForwardBackwardSeconds(ReversalCheckOptions o)
+    {
+        torch.manual_seed(o.Seed);
+        using nn.Module<Tensor, Tensor> rnn = o.Cell == ReversibleCellKind.RevGRU
+            ? new FusedGru(o.Input, o.Hidden, o.Layers) : new FusedLstm(o.Input, o.Hidden, o.Layers);
+        var times = new List<double>();
+        for (var i = 0; i < 4; i++)
+        {
+            using var scope = NewDisposeScope();
+            var x = randn(o.Steps, o.Batch, o.Input);
+            var clock = Stopwatch.StartNew();
+            rnn.call(x).sum().backward();
+            if (i > 0) times.Add(clock.Elapsed.TotalSeconds);
+            rnn.zero_grad();
+        }
+        times.Sort();
+        return times[1];
+    }
+
+    private sealed class FusedGru : nn.Module<Tensor, Tensor>
+    {
+        private readonly TorchSharp.Modules.GRU gru;
+        public FusedGru(int input, int hidden, int layers) : base("gru") { gru = nn.GRU(input, hidden, layers); RegisterComponents(); }
+        public override Tensor forward(Tensor x) => gru.call(x, null).Item1;
+    }
+
+    private sealed class FusedLstm : nn.Module<Tensor, Tensor>
+    {
+        private readonly TorchSharp.Modules.LSTM lstm;
+        public FusedLstm(int input, int hidden, int layers) : base("lstm") { lstm = nn.LSTM(input, hidden, layers); RegisterComponents(); }
+        public override Tensor forward(Tensor x) => lstm.call(x, null).Item1;
+    }
+
     public static ReversalCheckResult Run(ReversalCheckOptions o)
     {
         using var scope = NewDisposeScope();

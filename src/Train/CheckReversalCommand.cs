@@ -25,8 +25,9 @@ internal static class CheckReversalCommand
         var slice = new Option<int>("--slice") { Description = "top-layer h1 units kept for attention (0..H/2, or H)", DefaultValueFactory = _ => 0 };
         var seed = new Option<long>("--seed") { DefaultValueFactory = _ => 1 };
         var json = new Option<bool>("--json") { Description = "print JSON" };
+        var fused = new Option<bool>("--compare-fused") { Description = "also time TorchSharp's fused nn.GRU/nn.LSTM forward+backward on the same sizes" };
         var command = new Command("check-reversal", "check bit-exact reversal of a random RevGRU/RevLSTM stack");
-        foreach (var o in new Option[] { cell, hidden, input, layers, batch, steps, bits, slice, seed, json }) command.Options.Add(o);
+        foreach (var o in new Option[] { cell, hidden, input, layers, batch, steps, bits, slice, seed, json, fused }) command.Options.Add(o);
         command.SetAction(p =>
         {
             var kind = p.GetValue(cell)?.ToLowerInvariant() switch
@@ -45,9 +46,11 @@ internal static class CheckReversalCommand
             Require(p.GetValue(batch) > 0, "--batch must be positive");
             Require(p.GetValue(steps) > 0, "--steps must be positive");
             Require(k >= 0 && (k <= h / 2 || k == h), $"--slice {k} must be in 0..{h / 2} or exactly {h}");
-            var result = ReversalCheck.Run(new ReversalCheckOptions(kind, h, p.GetValue(input), p.GetValue(layers),
-                p.GetValue(batch), p.GetValue(steps), limit, k, p.GetValue(seed)));
-            Console.WriteLine(p.GetValue(json) ? ToJson(result) : ToText(result));
+            var options = new ReversalCheckOptions(kind, h, p.GetValue(input), p.GetValue(layers),
+                p.GetValue(batch), p.GetValue(steps), limit, k, p.GetValue(seed));
+            var result = ReversalCheck.Run(options);
+            double? fusedSeconds = p.GetValue(fused) ? ReversalCheck.FusedForwardBackwardSeconds(options) : null;
+            Console.WriteLine(p.GetValue(json) ? ToJson(result, fusedSeconds) : ToText(result, fusedSeconds));
             return result.Exact ? 0 : 1;
         });
         return command;
@@ -58,7 +61,7 @@ internal static class CheckReversalCommand
         if (!ok) throw new UserError(message);
     }
 
-    public static string ToJson(ReversalCheckResult r) => JsonSerializer.Serialize(new Dictionary<string, object?>
+    public static string ToJson(ReversalCheckResult r, double? fusedSeconds) => JsonSerializer.Serialize(new Dictionary<string, object?>
     {
         ["cell"] = r.Options.Cell == ReversibleCellKind.RevGRU ? "revgru" : "revlstm",
         ["hidden"] = r.Options.Hidden,
@@ -75,16 +78,17 @@ internal static class CheckReversalCommand
         ["reference_scheme_bits"] = r.ReferenceSchemeBits,
         ["seconds_forward"] = Math.Round(r.SecondsForward, 4),
         ["seconds_reverse"] = Math.Round(r.SecondsReverse, 4),
+        ["seconds_fused_forward_backward"] = fusedSeconds is double f ? Math.Round(f, 4) : null,
     });
 
-    private static string ToText(ReversalCheckResult r)
+    private static string ToText(ReversalCheckResult r, double? fusedSeconds)
     {
         var c = CultureInfo.InvariantCulture;
         return string.Create(c, $"""
             {(r.Exact ? "exact" : "NOT EXACT")}: {r.MismatchedValues} mismatched values
             baseline {r.BaselineBits} bits, actual {r.ActualBits} bits ({(double)r.BaselineBits / r.ActualBits:F1}x), optimal {r.OptimalBits:F0} bits ({r.BaselineBits / r.OptimalBits:F1}x), actual/optimal {r.ActualBits / r.OptimalBits:F3}
             reference-code scheme would hold {r.ReferenceSchemeBits} bits ({(double)(r.ReferenceSchemeBits ?? 0) / r.OptimalBits:F2}x optimal)
-            forward {r.SecondsForward:F3} s, reverse {r.SecondsReverse:F3} s
+            forward {r.SecondsForward:F3} s, reverse {r.SecondsReverse:F3} s{(fusedSeconds is double f ? $"; fused nn.{(r.Options.Cell == ReversibleCellKind.RevGRU ? "GRU" : "LSTM")} forward+backward {f:F3} s" : "")}
             """);
     }
 }
