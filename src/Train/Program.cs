@@ -3,4 +3,5 @@ using Seq2SeqRev.Train;
 
 // Thin executable over Seq2SeqRev.Model: `train`, `memory`, `check-reversal`.
 var root = new RootCommand("Seq2SeqRev training, memory comparison and reversal checks");
+root.Subcommands.Add(TrainCommand.Create());
 return Cli.Run(root, args);
