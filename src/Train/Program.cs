@@ -3,5 +3,6 @@ using Seq2SeqRev.Train;
 
 // Thin executable over Seq2SeqRev.Model: `train`, `memory`, `check-reversal`.
 var root = new RootCommand("Seq2SeqRev training, memory comparison and reversal checks");
+root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(CheckReversalCommand.Create());
 return Cli.Run(root, args);

@@ -1,0 +1,84 @@
+// TrainCommand: `seq2seqrev train [--config FILE] [--run-dir DIR] [--resume] [key=value ...]`.
+// Guarantees: config problems are one-line errors (exit 2); a fresh run goes to --run-dir or
+// runs/<config name>-<yyyyMMdd-HHmmss>; --resume continues DIR/last.ckpt with the checkpoint's config (overrides
+// still apply); SIGINT/SIGTERM finish the current batch, save last.ckpt and exit 130 (a second signal kills).
+using System.CommandLine;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using Seq2SeqRev.Model.Cli;
+using Seq2SeqRev.Model.Config;
+using Seq2SeqRev.Model.Training;
+
+namespace Seq2SeqRev.Train;
+
+public static class TrainCommand
+{
+    public const int ExitInterrupted = 130;
+
+    public static Command Create()
+    {
+        var configOption = new Option<string?>("--config") { Description = "YAML run config (default: configs/default.yaml semantics)" };
+        var runDirOption = new Option<string?>("--run-dir") { Description = "Run folder (default: runs/<config name>-<yyyyMMdd-HHmmss>)" };
+        var resumeOption = new Option<bool>("--resume") { Description = "Continue the run in --run-dir from its last.ckpt" };
+        var overrides = new Argument<string[]>("overrides")
+        {
+            Arity = ArgumentArity.ZeroOrMore,
+            Description = "Config overrides key=value, e.g. training.epochs=1",
+        };
+        var command = new Command("train", "Train a translation model");
+        command.Options.Add(configOption);
+        command.Options.Add(runDirOption);
+        command.Options.Add(resumeOption);
+        command.Arguments.Add(overrides);
+        command.SetAction(parse => Execute(parse.GetValue(configOption), parse.GetValue(runDirOption),
+            parse.GetValue(resumeOption), parse.GetValue(overrides) ?? []));
+        return command;
+    }
+
+    private static int Execute(string? configPath, string? runDir, bool resume, string[] overrides)
+    {
+        Checkpoint? checkpoint = null;
+        RunConfig config;
+        if (resume)
+        {
+            if (runDir is null) throw new UserError("--resume needs --run-dir DIR (the run to continue)");
+            if (configPath is not null) throw new UserError("--resume takes the config from the checkpoint; give key=value overrides instead of --config");
+            checkpoint = Checkpoint.Load(Path.Combine(runDir, Trainer.LastFile));
+            config = checkpoint.Config(overrides);
+        }
+        else
+        {
+            config = configPath is null ? ConfigLoader.LoadDefault(overrides) : ConfigLoader.Load(configPath, overrides);
+            runDir ??= Path.Combine("runs", $"{config.Name}-{DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}");
+            if (File.Exists(Path.Combine(runDir, Trainer.LastFile)))
+                throw new UserError($"{runDir} already holds a run (last.ckpt); continue it with --resume or choose another --run-dir");
+        }
+
+        using var cancel = new CancellationTokenSource();
+        void OnSignal(PosixSignalContext context)
+        {
+            if (cancel.IsCancellationRequested) return; // second signal: default action (terminate)
+            context.Cancel = true;
+            Console.Error.WriteLine($"{context.Signal}: finishing the current batch, then saving last.ckpt (signal again to abort)");
+            cancel.Cancel();
+        }
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+
+        var result = Trainer.Run(new TrainerOptions
+        {
+            Config = config,
+            RunDir = runDir,
+            Resume = checkpoint,
+            Echo = Console.Error,
+            Progress = Console.IsErrorRedirected ? new NoProgress() : new LiveProgress(Console.Error),
+            Cancel = cancel.Token,
+        });
+        if (result.Reason == StopReason.Interrupted)
+        {
+            Console.Error.WriteLine($"interrupted: saved {result.LastCheckpoint}; continue with: ./seq2seqrev train --run-dir {runDir} --resume");
+            return ExitInterrupted;
+        }
+        return 0;
+    }
+}
