@@ -51,7 +51,7 @@ public sealed class RevGRUCell : ReversibleCell
     public override CellState Reverse(Tensor input, CellState next, StepContext ctx)
     {
         var (z2, u2) = Gates(ih1_to_zr2, irh1_to_g2, input, next[0].Float);
-        var h2 = InverseSite(next[1], z2, u2, ctx.ExemptH2, ctx);
+        var h2 = RestoreH2(InverseSite(next[1], z2, u2, ctx.ExemptH2, ctx), ctx);
         var (z1, u1) = Gates(ih2_to_zr1, irh2_to_g1, input, h2.Float);
         var h1 = InverseSite(next[0], z1, u1, ctx.ExemptH1, ctx);
         return new CellState([h1, h2]);

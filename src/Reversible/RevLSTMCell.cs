@@ -59,7 +59,7 @@ public sealed class RevLSTMCell : ReversibleCell
     public override CellState Reverse(Tensor input, CellState next, StepContext ctx)
     {
         var g2 = Compute(ih1_to_zgfop2, input, next[0].Float);
-        var h2 = InverseSite(next[1], g2.P, g2.O.mul(tanh(next[3].Float)), ctx.ExemptH2, ctx);
+        var h2 = RestoreH2(InverseSite(next[1], g2.P, g2.O.mul(tanh(next[3].Float)), ctx.ExemptH2, ctx), ctx);
         var c2 = InverseSite(next[3], g2.Z, g2.CellUpdate, 0, ctx);
         var g1 = Compute(ih2_to_zgfop1, input, h2.Float);
         var h1 = InverseSite(next[0], g1.P, g1.O.mul(tanh(next[2].Float)), ctx.ExemptH1, ctx);

@@ -95,6 +95,15 @@ public abstract class ReversibleCell : nn.Module
         return new Part(ctx.Buffer.Divide(hz, zq, ctx.Active, exempt), null, Format);
     }
 
+    /// <summary>During reversal of a layer whose whole state is saved (ExemptH2 &gt; 0), the exact previous h2
+    /// from the saved columns: the lower half's gates must see it before the other parts are reversed.</summary>
+    protected Part RestoreH2(Part h2, StepContext ctx)
+    {
+        if (ctx.SavedH2 is null || ctx.ExemptH2 == 0) return h2;
+        var saved = ctx.SavedH2.narrow(1, 0, ctx.ExemptH2).to(ScalarType.Int64);
+        return new Part(ctx.ExemptH2 == Half ? saved : cat([saved, h2.Int.narrow(1, ctx.ExemptH2, Half - ctx.ExemptH2)], 1), null, Format);
+    }
+
     private Tensor LossyMultiply(Tensor h, Tensor zq, Tensor? active)
     {
         var result = h.bitwise_right_shift(Format.ForgetRadix).mul(zq);
@@ -130,7 +139,8 @@ public sealed class CellState(IReadOnlyList<Part> parts)
 /// <summary>
 /// Per-step settings for a cell call: the buffer (null: plain inference, low bits dropped), the active
 /// rows (null: all), the columns of h1/h2 exempt from the buffer, gradient tracking and, for the
-/// recompute pass of training by reversal, the already known next state.
+/// recompute pass of training by reversal, the already known next state; during reversal of a fully
+/// saved top layer, the saved previous h2 (<see cref="SavedH2"/>, int [B, ≥ ExemptH2]).
 /// </summary>
 public sealed record StepContext(
     InformationBuffer? Buffer,
@@ -140,4 +150,5 @@ public sealed record StepContext(
     int ExemptH1 = 0,
     int ExemptH2 = 0,
     bool TrackGradients = false,
-    IReadOnlyList<Tensor>? KnownNext = null);
+    IReadOnlyList<Tensor>? KnownNext = null,
+    Tensor? SavedH2 = null);

@@ -162,6 +162,7 @@ public sealed class ReversibleRnn : nn.Module
                     x = Dropped(xLeaf, tape.LayerInputMasks, l);
                 }
                 var ctx = Context(l, t, tape.Buffer, active);
+                if (l == top && SavedColumns == HiddenSize) ctx = ctx with { SavedH2 = tape.Saved![t].narrow(1, half, half) };
                 CellState prev;
                 using (no_grad()) prev = cells[l].Reverse(x.detach(), state[l], ctx);
                 if (l == top && SavedColumns > 0) prev = RestoreSaved(prev, tape.Saved![t]);

@@ -14,7 +14,10 @@ public class ReversalExactnessTests
         foreach (var kind in new[] { ReversibleCellKind.RevGRU, ReversibleCellKind.RevLSTM })
             foreach (var bits in new[] { "1", "2", "3", "5", "none" })
                 foreach (var layers in new[] { 1, 2 })
+                {
                     data.Add(kind, bits, layers, layers == 1 ? 3 : 0);
+                    if (bits == "3") data.Add(kind, bits, layers, 8); // whole top state saved (the "hidden" memory bank)
+                }
         return data;
     }
 
