@@ -146,7 +146,6 @@ public sealed class InformationBuffer : IDisposable
     public Tensor Divide(Tensor hz, Tensor zq, Tensor? active, int exempt)
     {
         ThrowIfSealed();
-        if (_chunks.Count == 0) throw new InvalidOperationException("information buffer: more divides than multiplies");
         using var scope = NewDisposeScope();
         var n = (int)hz.shape[1];
         var act = active?.unsqueeze(1);
@@ -157,7 +156,9 @@ public sealed class InformationBuffer : IDisposable
             exemptPart = he.floor_divide(zq.narrow(1, 0, exempt)).bitwise_left_shift(_s);
             if (act is not null) exemptPart = where(act, exemptPart, he);
         }
+        // A fully exempt multiply never touched the buffer (see Multiply), so its inverse pops nothing.
         if (exempt >= n) return exemptPart!.MoveToOuterDisposeScope();
+        if (_chunks.Count == 0) throw new InvalidOperationException("information buffer: more divides than multiplies");
 
         var hb = hz.narrow(1, exempt, n - exempt);
         var zb = zq.narrow(1, exempt, n - exempt);

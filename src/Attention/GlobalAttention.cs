@@ -1,0 +1,72 @@
+// GlobalAttention: Luong attention over a memory bank (MultiSizeAttention of the reference code).
+// Guarantees: scores "general" = h_s·(W_in h_t) (W_in: H→C, no bias), "dot" = h_s·h_t (needs C = H),
+// "concat" = v·tanh(W[h_t; h_s]) (no bias); source positions outside the mask get zero weight;
+// output attn_h = tanh(W_out [c; h_t]) (no bias), [B, T, H]. No state, no input feeding.
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Seq2SeqRev.Attention;
+
+/// <summary>Luong global attention: (query [B,T,H], memory [B,S,C], mask [B,S] bool, true = real token) → [B,T,H].</summary>
+public sealed class GlobalAttention : nn.Module<Tensor, Tensor, Tensor, Tensor>
+{
+    public static readonly IReadOnlyList<string> Kinds = ["general", "dot", "concat"];
+
+    private readonly Linear? linear_in;
+    private readonly Linear? linear_query;
+    private readonly Linear? linear_context;
+    private readonly Linear? v;
+    private readonly Linear linear_out;
+
+    public GlobalAttention(string kind, int querySize, int contextSize) : base(nameof(GlobalAttention))
+    {
+        Kind = kind;
+        QuerySize = querySize;
+        ContextSize = contextSize;
+        switch (kind)
+        {
+            case "general":
+                linear_in = nn.Linear(querySize, contextSize, hasBias: false);
+                break;
+            case "dot":
+                if (contextSize != querySize)
+                    throw new ArgumentException($"dot attention needs the memory bank size ({contextSize}) to equal the hidden size ({querySize}); use general or concat");
+                break;
+            case "concat":
+                // W[h_t; h_s] split into its query and context columns (same function, cheaper over S).
+                linear_query = nn.Linear(querySize, querySize, hasBias: false);
+                linear_context = nn.Linear(contextSize, querySize, hasBias: false);
+                v = nn.Linear(querySize, 1, hasBias: false);
+                break;
+            default:
+                throw new ArgumentException($"unknown attention '{kind}' (allowed: {string.Join(", ", Kinds)})");
+        }
+        linear_out = nn.Linear(contextSize + querySize, querySize, hasBias: false);
+        RegisterComponents();
+    }
+
+    public string Kind { get; }
+    public int QuerySize { get; }
+    public int ContextSize { get; }
+
+    public override Tensor forward(Tensor query, Tensor memory, Tensor mask)
+    {
+        using var scope = NewDisposeScope();
+        Tensor scores;
+        if (linear_in is not null)
+            scores = linear_in.forward(query).bmm(memory.transpose(1, 2));
+        else if (v is not null)
+        {
+            var q = linear_query!.forward(query).unsqueeze(2);      // [B,T,1,H]
+            var c = linear_context!.forward(memory).unsqueeze(1);   // [B,1,S,H]
+            scores = v.forward(tanh(q.add(c))).squeeze(-1);         // [B,T,S]
+        }
+        else
+            scores = query.bmm(memory.transpose(1, 2));
+        scores = scores.masked_fill(mask.logical_not().unsqueeze(1), float.NegativeInfinity);
+        var align = scores.softmax(-1);
+        var context = align.bmm(memory);                            // [B,T,C]
+        return tanh(linear_out.forward(cat([context, query], -1))).MoveToOuterDisposeScope();
+    }
+}

@@ -1,3 +1,0 @@
-namespace Seq2SeqRev.Encoder;
-/// <summary>Assembly marker (lets the assembly build before its first real type exists).</summary>
-internal static class AssemblyMarker { }

@@ -1,0 +1,90 @@
+// Seq2SeqTestKit: tiny configs, random batches and gradient helpers for the seq2seq model tests.
+using Seq2SeqRev.Model.Config;
+using Seq2SeqRev.Model.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Seq2SeqRev.Tests.Seq2Seq;
+
+internal static class Seq2SeqTestKit
+{
+    public const int Vocab = 20;
+
+    public static ModelConfig Config(string cell, string bank, int layers = 1, int hidden = 8, string attention = "general",
+        double dropout = 0.3, int slice = 2, double paramInit = 0.3, string forget = "3") => new()
+    {
+        Cell = cell,
+        Embedding = 8,
+        Hidden = hidden,
+        Layers = layers,
+        Attention = attention,
+        MemoryBank = bank,
+        Slice = bank is "slice" or "emb+slice" ? slice : 0,
+        MaxForgetBits = forget,
+        ParamInit = paramInit,
+        Dropout = new DropoutConfig { Embedding = dropout, Hidden = dropout, Output = dropout, Slice = dropout },
+    };
+
+    public static ITranslationModel Create(ModelConfig config, string memory, long seed, int segment = 0)
+    {
+        torch.manual_seed(seed);
+        return TranslationModelFactory.Create(config, new TrainingConfig { Memory = memory, CheckpointSegment = segment }, Vocab, Vocab);
+    }
+
+    /// <summary>Sentences of random length in [minLength, maxLength] over word ids 4..Vocab-1.</summary>
+    public static TrainingBatch RandomBatch(int seed, int batch = 4, int minLength = 1, int maxLength = 7)
+    {
+        var random = new Random(seed);
+        int[] Sentence() => [.. Enumerable.Range(0, random.Next(minLength, maxLength + 1)).Select(_ => random.Next(4, Vocab))];
+        var sources = Enumerable.Range(0, batch).Select(_ => Sentence()).ToArray();
+        var targets = Enumerable.Range(0, batch).Select(_ => Sentence()).ToArray();
+        return new TrainingBatch(sources, targets);
+    }
+
+    public static void CopyParameters(ITranslationModel from, ITranslationModel to)
+    {
+        using var _ = no_grad();
+        var source = from.Module.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        foreach (var (name, p) in to.Module.named_parameters()) p.copy_(source[name]);
+    }
+
+    /// <summary>Gradients by parameter name (cloned, float64).</summary>
+    public static Dictionary<string, Tensor> Gradients(ITranslationModel model) =>
+        model.Module.named_parameters().ToDictionary(p => p.name,
+            p => (p.parameter.grad ?? zeros_like(p.parameter)).to(ScalarType.Float64).clone().DetachFromDisposeScope());
+
+    /// <summary>Largest ‖a − b‖ / ‖b‖ over parameters (with ‖b‖ floored at 1e-12), the parameter and whether
+    /// every element is allclose(rtol, atol).</summary>
+    public static (double WorstRelative, string WorstName, bool AllClose) Compare(Dictionary<string, Tensor> a,
+        Dictionary<string, Tensor> b, double rtol = 1e-4, double atol = 1e-7)
+    {
+        double worst = 0;
+        var worstName = "";
+        var allClose = true;
+        foreach (var (name, gb) in b)
+        {
+            var ga = a[name];
+            var rel = (ga - gb).norm().item<double>() / Math.Max(gb.norm().item<double>(), 1e-12);
+            if (rel > worst) { worst = rel; worstName = name; }
+            allClose &= ga.allclose(gb, rtol, atol);
+        }
+        return (worst, worstName, allClose);
+    }
+
+    /// <summary>Plain SGD step and zeroed gradients.</summary>
+    public static void SgdStep(ITranslationModel model, double lr)
+    {
+        using var _ = no_grad();
+        foreach (var p in model.Module.parameters())
+            if (p.grad is { } g) p.sub_(g.mul(lr));
+        model.Module.zero_grad();
+    }
+}
+
+/// <summary>The seq2seq tests reseed torch's global RNG to reproduce dropout masks, so they run alone
+/// (never in parallel with other test classes that draw from the same generator).</summary>
+[Xunit.CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class GlobalRngCollection
+{
+    public const string Name = "torch global RNG";
+}
