@@ -27,7 +27,7 @@ public sealed class ReversibleDecoder : nn.Module
     public ReversibleRnn Rnn => rnn;
     public GlobalAttention Attention => attention;
 
-    public Tensor Embed(Tensor ids, Tensor? mask) => mask is null ? embedding.forward(ids) : embedding.forward(ids).mul(mask);
+    public Tensor Embed(Tensor ids, Tensor? mask) => LockedDropout.Apply(embedding.forward(ids), mask);
 
     /// <summary>The step-input function over decoder inputs [T, B] ([BOS, y1..yn] padded).</summary>
     public Func<int, Tensor> Inputs(Tensor tgtIn, Tensor? mask) => t => Embed(tgtIn[t], mask);

@@ -4,6 +4,7 @@
 // Guarantees: Step maps (x [B, E], state [layer][part] [B, H]) to a new state without mutating its
 // inputs; rows where `active` is false keep their state; locked dropout masks are applied between layers.
 using Seq2SeqRev.Attention;
+using Seq2SeqRev.Reversible;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -37,7 +38,7 @@ public sealed class RnnDecoder : nn.Module
     public int Layers => layers.Count;
     public GlobalAttention Attention => attention;
 
-    public Tensor Embed(Tensor ids, Tensor? mask) => mask is null ? embedding.forward(ids) : embedding.forward(ids).mul(mask);
+    public Tensor Embed(Tensor ids, Tensor? mask) => LockedDropout.Apply(embedding.forward(ids), mask);
 
     public Tensor[][] Step(Tensor x, Tensor[][] state, Tensor? active, IReadOnlyList<Tensor?>? layerMasks)
     {
@@ -46,8 +47,7 @@ public sealed class RnnDecoder : nn.Module
         {
             if (l > 0)
             {
-                x = next[l - 1][0];
-                if (layerMasks is not null && l < layerMasks.Count && layerMasks[l] is { } m) x = x.mul(m);
+                x = LockedDropout.Apply(next[l - 1][0], LockedDropout.ForLayer(layerMasks, l));
             }
             Tensor[] parts;
             if (layers[l] is LSTMCell lstm)

@@ -27,7 +27,7 @@ public sealed class ReversibleEncoder : nn.Module
     public ReversibleRnn Rnn => rnn;
 
     /// <summary>Embeddings of ids [...] with an optional locked dropout mask [B, E].</summary>
-    public Tensor Embed(Tensor ids, Tensor? mask) => mask is null ? embedding.forward(ids) : embedding.forward(ids).mul(mask);
+    public Tensor Embed(Tensor ids, Tensor? mask) => LockedDropout.Apply(embedding.forward(ids), mask);
 
     /// <summary>The step-input function over src [S, B]: embedding of step t with the batch's mask.</summary>
     public Func<int, Tensor> Inputs(Tensor src, Tensor? mask) => t => Embed(src[t], mask);

@@ -5,6 +5,7 @@
 // token with the same modules (length-1 fused call) and freezes rows that are not active, so a
 // step-by-step run reproduces Forward's final state (used by gradient checkpointing). States are
 // [layer][part] float tensors [B, H] (part 0 = h, part 1 = c for LSTM).
+using Seq2SeqRev.Reversible;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -38,7 +39,7 @@ public sealed class RnnEncoder : nn.Module
     public int PartCount => IsLstm ? 2 : 1;
 
     /// <summary>Embeddings of ids [...] with an optional locked dropout mask [B, E] (broadcast over time).</summary>
-    public Tensor Embed(Tensor ids, Tensor? mask) => mask is null ? embedding.forward(ids) : embedding.forward(ids).mul(mask);
+    public Tensor Embed(Tensor ids, Tensor? mask) => LockedDropout.Apply(embedding.forward(ids), mask);
 
     /// <summary>Fused run over src [S, B] with lengths [B] (int64, ≥ 1). Returns top outputs [S, B, H] and final states.</summary>
     public (Tensor Outputs, Tensor[][] Final) Forward(Tensor src, Tensor lengths, Tensor? embeddingMask, IReadOnlyList<Tensor?>? layerMasks)
@@ -49,7 +50,7 @@ public sealed class RnnEncoder : nn.Module
         var cpuLengths = lengths.cpu();
         for (var l = 0; l < Layers; l++)
         {
-            if (l > 0 && layerMasks is not null && l < layerMasks.Count && layerMasks[l] is { } m) x = x.mul(m);
+            if (l > 0) x = LockedDropout.Apply(x, LockedDropout.ForLayer(layerMasks, l));
             var packed = nn.utils.rnn.pack_padded_sequence(x, cpuLengths, batch_first: false, enforce_sorted: false);
             if (layers[l] is LSTM lstm)
             {
@@ -76,8 +77,7 @@ public sealed class RnnEncoder : nn.Module
         {
             if (l > 0)
             {
-                x = next[l - 1][0];
-                if (layerMasks is not null && l < layerMasks.Count && layerMasks[l] is { } m) x = x.mul(m);
+                x = LockedDropout.Apply(next[l - 1][0], LockedDropout.ForLayer(layerMasks, l));
             }
             Tensor[] parts;
             if (layers[l] is LSTM lstm)

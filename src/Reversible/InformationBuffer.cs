@@ -70,9 +70,6 @@ public sealed class InformationBuffer : IDisposable
 
     public int Rows { get; }
     public int Columns { get; }
-    public bool IsSealed => _sealed is not null;
-    public long Multiplies => _multiplies;
-    public int PendingMultiplies => _chunks.Count;
 
     /// <summary>Bits held between forward and reverse (valid after <see cref="Seal"/>).</summary>
     public long ActualBits => (long)(_sealed?.Length ?? 0) * 8 + _chunkWords * ChunkBits + _chunks.Count;

@@ -39,9 +39,6 @@ public abstract class ReversibleCell : nn.Module
     /// <summary>Number of state parts: 2 for RevGRU (h1, h2), 4 for RevLSTM (h1, h2, c1, c2).</summary>
     public abstract int PartCount { get; }
 
-    /// <summary>Forgetting multiplies per unit column per step (for memory accounting).</summary>
-    public int SitesPerStep => PartCount;
-
     /// <summary>Advances one step. <paramref name="state"/> parts must match the int values of the
     /// context; returns the next state (ints, and floats with graph when tracking gradients).</summary>
     public abstract CellState Step(Tensor input, CellState state, StepContext ctx);

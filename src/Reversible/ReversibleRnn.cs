@@ -145,12 +145,10 @@ public sealed class ReversibleRnn : nn.Module
                 {
                     loss.backward();
                     using var g = output.grad!;
-                    grads[top][0] = grads[top][0].add(g.narrow(1, 0, half));
-                    grads[top][1] = grads[top][1].add(g.narrow(1, half, half));
+                    AddOutputGradient(grads[top], g);
                 }
             }
 
-            var prevLayers = new CellState[Layers];
             for (var l = top; l >= 0; l--)
             {
                 Tensor? xLeaf = null;
@@ -180,15 +178,9 @@ public sealed class ReversibleRnn : nn.Module
                         ctx with { Buffer = null, TrackGradients = true, KnownNext = state[l].Ints });
                     torch.autograd.backward([.. replay.Parts.Select(p => p.Float)], grads[l]);
                     grads[l] = [.. leaves.Select(v => v.grad!)];
-                    if (xLeaf is not null)
-                    {
-                        var gx = xLeaf.grad!;
-                        grads[l - 1][0] = grads[l - 1][0].add(gx.narrow(1, 0, half));
-                        grads[l - 1][1] = grads[l - 1][1].add(gx.narrow(1, half, half));
-                    }
+                    if (xLeaf is not null) AddOutputGradient(grads[l - 1], xLeaf.grad!);
                 }
-                prevLayers[l] = new CellState([.. prev.Parts.Select(p => new Part(p.Int, null, Format))]);
-                state = state.With(l, prevLayers[l]);
+                state = state.With(l, prev);
             }
             onReconstructed?.Invoke(t, state);
             state.MoveToOuterDisposeScope();
@@ -238,7 +230,15 @@ public sealed class ReversibleRnn : nn.Module
     }
 
     private static Tensor Dropped(Tensor x, IReadOnlyList<Tensor?>? masks, int layer) =>
-        masks is not null && layer < masks.Count && masks[layer] is { } m ? x.mul(m) : x;
+        LockedDropout.Apply(x, LockedDropout.ForLayer(masks, layer));
+
+    /// <summary>Adds the gradient of a layer output float([h1; h2]) [B, H] into the h1 and h2 part gradients.</summary>
+    private static void AddOutputGradient(Tensor[] partGrads, Tensor outputGrad)
+    {
+        var half = outputGrad.shape[1] / 2;
+        partGrads[0] = partGrads[0].add(outputGrad.narrow(1, 0, half));
+        partGrads[1] = partGrads[1].add(outputGrad.narrow(1, half, half));
+    }
 }
 
 /// <summary>The state of every layer of a stack (index = layer).</summary>
@@ -259,10 +259,6 @@ public sealed class RnnState(IReadOnlyList<CellState> layers) : IDisposable
     {
         foreach (var c in Layers) foreach (var p in c.Parts) p.Int.MoveToOuterDisposeScope();
     }
-
-    /// <summary>Rows selected by <paramref name="index"/> (for beam search).</summary>
-    public RnnState Select(Tensor index) =>
-        new([.. Layers.Select(c => new CellState([.. c.Parts.Select(p => new Part(p.Int.index_select(0, index), null, FixedPointFormat.Default))]))]);
 
     public void Dispose()
     {

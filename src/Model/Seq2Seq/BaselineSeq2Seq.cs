@@ -9,6 +9,7 @@ using Seq2SeqRev.Encoder;
 using Seq2SeqRev.Model.Config;
 using Seq2SeqRev.Model.Search;
 using Seq2SeqRev.Model.Training;
+using Seq2SeqRev.Reversible;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -44,7 +45,7 @@ public sealed class BaselineSeq2Seq : Seq2SeqModel
     protected override Tensor GraphLoss(PreparedBatch b, DropoutMasks m)
     {
         var (encOut, final) = encoder.Forward(b.Src, b.SrcLengths, m.EncoderEmbedding, m.EncoderLayers);
-        var bank = Dropped(encOut, m.Bank).transpose(0, 1);
+        var bank = LockedDropout.Apply(encOut, m.Bank).transpose(0, 1);
         var state = final;
         var outputs = new List<Tensor>();
         for (var t = 0; t < b.TgtSteps; t++)
@@ -52,7 +53,7 @@ public sealed class BaselineSeq2Seq : Seq2SeqModel
             state = decoder.Step(decoder.Embed(b.TgtIn[t], m.DecoderEmbedding), state, null, m.DecoderLayers);
             outputs.Add(state[^1][0]);
         }
-        var q = Dropped(stack(outputs), m.Output).transpose(0, 1);
+        var q = LockedDropout.Apply(stack(outputs), m.Output).transpose(0, 1);
         return SumNll(decoder.Attention, q, bank, b.SrcMask, b.TgtOut.t());
     }
 
@@ -68,7 +69,7 @@ public sealed class BaselineSeq2Seq : Seq2SeqModel
         var tops = new Tensor[b.SrcSteps];
         var (encCheckpoints, encFinal) = SegmentCheckpoint.Forward(b.SrcSteps, encSegment, encoder.ZeroState(b.Batch), EncStep,
             (t, s) => tops[t] = s[^1][0]);
-        using var bank = Dropped(stack(tops), m.Bank).transpose(0, 1).detach().requires_grad_(true);   // [B, S, H] leaf
+        using var bank = LockedDropout.Apply(stack(tops), m.Bank).transpose(0, 1).detach().requires_grad_(true);   // [B, S, H] leaf
         var (decCheckpoints, _) = SegmentCheckpoint.Forward(b.TgtSteps, decSegment, encFinal, DecStep);
 
         double loss = 0;
@@ -79,13 +80,12 @@ public sealed class BaselineSeq2Seq : Seq2SeqModel
             return nll.div(b.Batch);
         }
         var dInitial = SegmentCheckpoint.Backward(decCheckpoints, b.TgtSteps, decSegment, DecStep, StepLoss, null);
-        var bankGrad = Dropped(bank.grad!.transpose(0, 1), m.Bank).contiguous();   // dL/d(top output) [S, B, H]
+        var bankGrad = LockedDropout.Apply(bank.grad!.transpose(0, 1), m.Bank).contiguous();   // dL/d(top output) [S, B, H]
         SegmentCheckpoint.Backward(encCheckpoints, b.SrcSteps, encSegment, EncStep,
             (t, s) => s[^1][0].mul(bankGrad[t]).sum(), dInitial);
         return loss;
     }
 
-    private static Tensor Dropped(Tensor x, Tensor? mask) => mask is null ? x : x.mul(mask);
 
     public override DecoderState Start(IReadOnlyList<int[]> sources)
     {

@@ -59,7 +59,7 @@ public sealed class ReversibleSeq2Seq : Seq2SeqModel
     {
         var parts = new List<Tensor>();
         if (embedded is not null) parts.Add(embedded);
-        if (slices is not null) parts.Add(sliceMask is null ? slices : slices.mul(sliceMask));
+        if (slices is not null) parts.Add(LockedDropout.Apply(slices, sliceMask));
         return (parts.Count == 1 ? parts[0] : cat(parts, -1)).transpose(0, 1);
     }
 
@@ -74,8 +74,7 @@ public sealed class ReversibleSeq2Seq : Seq2SeqModel
             SliceColumns > 0 ? stack(encOuts.Select(SliceOf)) : null, m.Bank);
         var (decOuts, _) = decoder.Rnn.ForwardWithGraph(decoder.Inputs(b.TgtIn, m.DecoderEmbedding), b.TgtSteps, b.TgtLengths,
             encFinal, m.DecoderLayers);
-        var q = stack(decOuts);
-        if (m.Output is not null) q = q.mul(m.Output);
+        var q = LockedDropout.Apply(stack(decOuts), m.Output);
         return SumNll(decoder.Attention, q.transpose(0, 1), bank, b.SrcMask, b.TgtOut.t());
     }
 
@@ -123,9 +122,7 @@ public sealed class ReversibleSeq2Seq : Seq2SeqModel
         Func<int, Tensor, Tensor?>? encLoss = null;
         if (SliceColumns > 0)
         {
-            var sliceGrad = bankGrad.narrow(2, e, SliceColumns);
-            if (m.Bank is not null) sliceGrad = sliceGrad.mul(m.Bank);
-            sliceGrad = sliceGrad.contiguous();
+            var sliceGrad = LockedDropout.Apply(bankGrad.narrow(2, e, SliceColumns), m.Bank).contiguous();
             encLoss = (t, top) => SliceOf(top).mul(sliceGrad[t]).sum();
         }
         var dInitial = encRnn.Backward(encTape, encIn, encLoss, dFinal);

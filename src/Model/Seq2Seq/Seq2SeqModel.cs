@@ -8,6 +8,7 @@ using Seq2SeqRev.Attention;
 using Seq2SeqRev.Model.Config;
 using Seq2SeqRev.Model.Search;
 using Seq2SeqRev.Model.Training;
+using Seq2SeqRev.Reversible;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -109,7 +110,7 @@ public abstract class Seq2SeqModel : nn.Module, ITranslationModel
     /// <summary>Summed CE of one decoder step: top output [B, H] → output dropout → attention → generator.</summary>
     protected Tensor StepNll(GlobalAttention attention, Tensor top, Tensor? outputMask, Tensor bank, Tensor srcMask, Tensor target)
     {
-        var q = outputMask is null ? top : top.mul(outputMask);
+        var q = LockedDropout.Apply(top, outputMask);
         return SumNll(attention, q.unsqueeze(1), bank, srcMask, target.unsqueeze(1));
     }
 

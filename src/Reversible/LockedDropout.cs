@@ -1,0 +1,19 @@
+using static TorchSharp.torch;
+
+namespace Seq2SeqRev.Reversible;
+
+/// <summary>
+/// Applying locked dropout masks (one [B, dim] mask per batch and site, already scaled by 1/(1 − p),
+/// reused at every step and in every pass). A null mask means no dropout (eval mode or p = 0). The one
+/// place that applies masks, so the forward, reverse and recompute passes apply them identically.
+/// </summary>
+public static class LockedDropout
+{
+    /// <summary>x ⊙ mask, or x itself when there is no mask.</summary>
+    public static Tensor Apply(Tensor x, Tensor? mask) => mask is null ? x : x.mul(mask);
+
+    /// <summary>The mask for the input of <paramref name="layer"/> from a per-layer list (index = layer;
+    /// missing or null entries mean none).</summary>
+    public static Tensor? ForLayer(IReadOnlyList<Tensor?>? masks, int layer) =>
+        masks is not null && layer < masks.Count ? masks[layer] : null;
+}
