@@ -45,7 +45,7 @@ public static class Trainer
     {
         var config = options.Config;
         var t = config.Training;
-        TrainingData.Manifest(config, options.ManifestDir); // config/corpus errors before anything is written
+        var corpus = TrainingData.Corpus(config, options.ManifestDir); // config/corpus errors before anything is written
         var runDir = Path.GetFullPath(options.RunDir);
         Directory.CreateDirectory(runDir);
         var lastPath = Path.Combine(runDir, LastFile);
@@ -61,7 +61,7 @@ public static class Trainer
             ? $"resuming {config.Name} in {runDir} at epoch {r.State.Epoch}, batch {r.State.NextBatch}, step {r.State.Step}"
             : $"starting {config.Name} in {runDir}");
 
-        var data = TrainingData.Load(config, options.ManifestDir, options.Resume?.Tokenizers(), s => log.Line(s));
+        var data = TrainingData.Load(config, corpus, options.Resume?.Tokenizers(), s => log.Line(s));
         ConfigWriter.Save(config, Path.Combine(runDir, "config.yaml"));
 
         torch.manual_seed(config.Seed);

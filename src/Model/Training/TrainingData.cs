@@ -22,15 +22,19 @@ public sealed class TrainingData
     public required IReadOnlyList<string> ValidReferences { get; init; }
     public required string Summary { get; init; }
 
+    /// <summary>Finds (or downloads) the configured corpus files: every corpus error surfaces here, before a
+    /// run writes anything.</summary>
     /// <param name="manifestDir">Folder of corpus manifests; null = data.corpora_dir if it has the manifest, else the repository's corpora/.</param>
+    public static ResolvedCorpus Corpus(RunConfig config, string? manifestDir) =>
+        new CorpusResolver(new CorpusResolverOptions { CorporaDir = config.Data.CorporaDir })
+            .Resolve(Manifest(config, manifestDir), [config.Data.SrcLang, config.Data.TgtLang]);
+
+    /// <param name="corpus">From <see cref="Corpus"/>.</param>
     /// <param name="tokenizers">Tokenizer to reuse (resume); null = learn one on the training split.</param>
-    public static TrainingData Load(RunConfig config, string? manifestDir, TokenizerPair? tokenizers, Action<string> log)
+    public static TrainingData Load(RunConfig config, ResolvedCorpus corpus, TokenizerPair? tokenizers, Action<string> log)
     {
         var d = config.Data;
-        var manifest = Manifest(config, manifestDir);
-        var corpus = new CorpusResolver(new CorpusResolverOptions { CorporaDir = d.CorporaDir })
-            .Resolve(manifest, [d.SrcLang, d.TgtLang]);
-        log($"corpus {manifest.Name} ({d.SrcLang}-{d.TgtLang}) from {corpus.Directory} [{corpus.Origin}]");
+        log($"corpus {corpus.Manifest.Name} ({d.SrcLang}-{d.TgtLang}) from {corpus.Directory} [{corpus.Origin}]");
 
         var train = Read(corpus, d.Train, d, log);
         var valid = Read(corpus, d.Valid, d, log);
