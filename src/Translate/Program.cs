@@ -3,5 +3,6 @@ using Seq2SeqRev.Translate;
 
 // Thin executable over Seq2SeqRev.Model: `translate` and `score`.
 var root = new RootCommand("Seq2SeqRev translation and scoring");
+root.Subcommands.Add(TranslateCommand.Create());
 root.Subcommands.Add(ScoreCommand.Create());
 return Cli.Run(root, args);

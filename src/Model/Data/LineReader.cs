@@ -2,7 +2,8 @@
 // Guarantees: gzip is detected by its magic bytes (1F 8B), not the file name; lines end at '\n' only; one '\r'
 // directly before a '\n' (or at the end of the file) is stripped, any other '\r' stays inside the line; a final
 // line without '\n' is still a line, and a file ending in '\n' has no extra empty line; a UTF-8 BOM at the start
-// of the file is dropped; invalid UTF-8 never throws here: TryDecode reports it and the caller decides.
+// of the file is dropped; invalid UTF-8 never throws here: TryDecode reports it and the caller decides. An already
+// open stream (standard input) is read as plain text, without gzip detection.
 using System.IO.Compression;
 using System.Text;
 using Seq2SeqRev.Model.Cli;
@@ -13,6 +14,7 @@ public sealed class LineReader : IDisposable
 {
     private static readonly UTF8Encoding s_strict = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
     private readonly Stream _stream;
+    private readonly FileStream? _file;
     private readonly byte[] _buffer = new byte[1 << 16];
     private int _start, _end;
     private bool _eof, _first = true;
@@ -27,6 +29,7 @@ public sealed class LineReader : IDisposable
             Span<byte> magic = stackalloc byte[2];
             int n = file.ReadAtLeast(magic, 2, throwOnEndOfStream: false);
             file.Position = 0;
+            _file = file;
             _stream = n == 2 && magic[0] == 0x1F && magic[1] == 0x8B
                 ? new GZipStream(file, CompressionMode.Decompress) : file;
         }
@@ -36,7 +39,17 @@ public sealed class LineReader : IDisposable
         }
     }
 
+    /// <summary>Reads an already open stream (e.g. standard input) as plain text; <paramref name="name"/> names it in errors.</summary>
+    public LineReader(Stream stream, string name)
+    {
+        Path = name;
+        _stream = stream;
+    }
+
     public string Path { get; }
+
+    /// <summary>Approximate fraction of a file consumed so far (by compressed bytes for gzip); null for a stream.</summary>
+    public double? Fraction => _file is { } f && f.CanSeek && f.Length > 0 ? (double)f.Position / f.Length : null;
 
     /// <summary>1-based number of the line last returned by <see cref="ReadLine"/>.</summary>
     public int LineNumber { get; private set; }

@@ -11,6 +11,7 @@ using Seq2SeqRev.Model.Config;
 using Seq2SeqRev.Model.Data;
 using Seq2SeqRev.Model.Scoring;
 using Seq2SeqRev.Model.Search;
+using Seq2SeqRev.Model.Translation;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -235,10 +236,7 @@ public static class Trainer
             for (int start = 0; start < n; start += chunk)
             {
                 var sources = data.ValidSources.Skip(start).Take(Math.Min(chunk, n - start)).ToList();
-                IEnumerable<int[]> best = t.ValidBeam == 1
-                    ? GreedySearch.Translate(model, sources, new SearchOptions(BeamSize: 1)).Select(h => h.Tokens)
-                    : BeamSearch.Translate(model, sources, new SearchOptions(BeamSize: t.ValidBeam)).Select(h => h[0].Tokens);
-                hyps.AddRange(best.Select(tokensOf => data.Tokenizers.Target.Decode(tokensOf)));
+                hyps.AddRange(SentenceDecoder.Best(model, data.Tokenizers.Target, sources, new SearchOptions(BeamSize: t.ValidBeam)));
             }
             var refs = data.ValidReferences.Take(n).Select(s => (string?)s).ToList();
             var bleu = Bleu.CorpusScore(hyps, [refs], new BleuOptions { Lowercase = config.Data.Lowercase });
