@@ -1,5 +1,5 @@
 // TranslationTestKit: a tiny real model trained once per test process with the real trainer and model factory on
-// the sample corpus (30 steps, hidden 32; stops mid-epoch, so the run has last.ckpt only), plus helpers to run
+// the sample corpus (20 steps of 16 pairs, hidden 32; stops mid-epoch, so the run has last.ckpt only), plus helpers to run
 // TranslateRunner in-process on given input bytes and the Translate executable as a child process.
 using System.Diagnostics;
 using System.Text;
@@ -30,7 +30,7 @@ public sealed class TinyTrainedModelFixture
         Trainer.Run(new TrainerOptions
         {
             Config = ConfigLoader.Load(TrainingTestKit.QuickYaml,
-                ["training.max_steps=30", "model.hidden=32", "model.embedding=32", "model.slice=8", "tokenizer.vocab_size=300",
+                ["training.max_steps=20", "training.batch_size=16", "model.hidden=32", "model.embedding=32", "model.slice=8", "tokenizer.vocab_size=300",
                  "data.max_length=40"]),
             RunDir = dir.Path,
             ManifestDir = TrainingTestKit.ManifestDir,
