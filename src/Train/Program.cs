@@ -5,4 +5,6 @@ using Seq2SeqRev.Train;
 var root = new RootCommand("Seq2SeqRev training, memory comparison and reversal checks");
 root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(CheckReversalCommand.Create());
+root.Subcommands.Add(MemoryCommand.Create());
+root.Subcommands.Add(MemoryProbeCommand.Create());
 return Cli.Run(root, args);

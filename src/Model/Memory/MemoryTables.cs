@@ -1,0 +1,98 @@
+// MemoryTables: the report as tables — text (Spectre.Console) for the terminal and GitHub markdown for docs.
+// Two tables: the accounting (savings = baseline bits / actual or optimal bits, like the paper's table; "n/a"
+// for models not trained by reversal) and, when measured, the activation peak (MiB) and the step time (ms)
+// per sequence length ("act"/"opt" = savings by actual/optimal bits). Guarantees: both renderers print the same cells, formatted by the functions below.
+using System.Globalization;
+using System.Text;
+using Seq2SeqRev.Model.Training;
+using Spectre.Console;
+
+namespace Seq2SeqRev.Model.Memory;
+
+public static class MemoryTables
+{
+    private static readonly CultureInfo C = CultureInfo.InvariantCulture;
+
+    public static string Saving(double? x) => x is double v ? v.ToString("F1", C) + "x" : "n/a";
+    public static string Mib(long bytes) => (bytes / 1048576.0).ToString("F1", C);
+    public static string Ms(double ms) => ms.ToString("F0", C);
+
+    public static IReadOnlyList<string> AccountingHeader { get; } =
+        ["config", "cell", "attention", "bits", "training", "weights", "enc act", "enc opt", "dec act", "dec opt"];
+
+    public static IEnumerable<string[]> AccountingRows(MemoryReport r) => r.Configs.Select(c => new[]
+    {
+        c.Name, c.Cell, c.Attention, c.MaxForgetBits ?? "n/a", c.TrainingMemory,
+        c.Encoder is null ? "n/a" : c.Trained ? "trained" : "untrained",
+        Saving(c.Encoder?.SavingActual), Saving(c.Encoder?.SavingOptimal), Saving(c.Decoder?.SavingActual), Saving(c.Decoder?.SavingOptimal),
+    });
+
+    public static bool HasMeasurements(MemoryReport r) => r.Configs.Any(c => c.Measured.Count > 0);
+
+    public static IReadOnlyList<string> MeasuredHeader(MemoryReport r) =>
+        ["config", "training", .. r.SeqLengths.Select(t => $"MiB T={t}"), .. r.SeqLengths.Select(t => $"ms T={t}")];
+
+    public static IEnumerable<string[]> MeasuredRows(MemoryReport r) => r.Configs.Select(c =>
+    {
+        string Cell(int t, Func<Measurement, string> f) => c.Measured.FirstOrDefault(m => m.SeqLen == t) is { } m ? f(m) : "-";
+        return new[] { c.Name, c.TrainingMemory }
+            .Concat(r.SeqLengths.Select(t => Cell(t, m => Mib(m.PeakBytes))))
+            .Concat(r.SeqLengths.Select(t => Cell(t, m => Ms(m.StepMs))))
+            .ToArray();
+    });
+
+    public static string Markdown(MemoryReport r)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine(CultureInfo.InvariantCulture, $"Memory savings (baseline bits / stored bits), {r.Data} data, batch {r.Batch}:").AppendLine();
+        Table(sb, AccountingHeader, AccountingRows(r));
+        if (HasMeasurements(r))
+        {
+            sb.AppendLine().AppendLine(CultureInfo.InvariantCulture,
+                $"Measured activation memory of one training step (peak resident set above parameters, gradients and optimizer state) and forward+backward time, batch {r.Batch}:").AppendLine();
+            Table(sb, MeasuredHeader(r), MeasuredRows(r));
+        }
+        return sb.ToString();
+    }
+
+    private static void Table(StringBuilder sb, IReadOnlyList<string> header, IEnumerable<string[]> rows)
+    {
+        sb.AppendLine("| " + string.Join(" | ", header) + " |");
+        sb.AppendLine("|" + string.Concat(header.Select((_, i) => i < 2 ? " --- |" : " ---: |")));
+        foreach (var row in rows) sb.AppendLine("| " + string.Join(" | ", row) + " |");
+    }
+
+    /// <summary>Renders the tables with Spectre.Console to <paramref name="console"/>.</summary>
+    public static void Write(MemoryReport r, IAnsiConsole console)
+    {
+        console.Write(SpectreTable($"memory savings ({r.Data} data, batch {r.Batch})", AccountingHeader, AccountingRows(r)));
+        if (HasMeasurements(r))
+            console.Write(SpectreTable($"measured activation peak and step time (batch {r.Batch})", MeasuredHeader(r), MeasuredRows(r)));
+    }
+
+    /// <summary>The Spectre tables as plain text (no colours, no wrapping), e.g. for tests or a redirected stdout.</summary>
+    public static string Text(MemoryReport r)
+    {
+        var writer = new StringWriter();
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Out = new AnsiConsoleOutput(writer),
+        });
+        console.Profile.Width = 400;
+        Write(r, console);
+        return writer.ToString();
+    }
+
+    private static Spectre.Console.Table SpectreTable(string title, IReadOnlyList<string> header, IEnumerable<string[]> rows)
+    {
+        var table = new Spectre.Console.Table { Title = new TableTitle(title) };
+        for (int i = 0; i < header.Count; i++)
+        {
+            var column = new TableColumn(Markup.Escape(header[i]));
+            if (i >= 2) column.RightAligned();
+            table.AddColumn(column);
+        }
+        foreach (var row in rows) table.AddRow(row.Select(Markup.Escape).ToArray());
+        return table;
+    }
+}

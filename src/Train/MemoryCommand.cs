@@ -1,0 +1,125 @@
+// MemoryCommand: `seq2seqrev memory --config FILE [--config FILE ...] [--data val|synthetic] [--batch 64]
+// [--seq-lengths 10,25,50,100,200] [--json] [--markdown] [--plot FILE.png] [--checkpoint RUN_DIR_OR_FILE]
+// [--with-checkpointing] [--no-measure] [--max-batches N] [--steps N] [key=value ...]`. Thin: parses and checks
+// the arguments (one-line errors, exit 2), then Seq2SeqRev.Model.Memory does the work and the formatting.
+using System.CommandLine;
+using System.Globalization;
+using Seq2SeqRev.Model.Cli;
+using Seq2SeqRev.Model.Config;
+using Seq2SeqRev.Model.Memory;
+using Seq2SeqRev.Model.Training;
+using Spectre.Console;
+
+namespace Seq2SeqRev.Train;
+
+internal static class MemoryCommand
+{
+    public static Command Create()
+    {
+        var configs = new Option<string[]>("--config") { Description = "YAML run config; repeat for several (default: the default config)", Arity = ArgumentArity.ZeroOrMore };
+        var data = new Option<string>("--data") { Description = "accounting data: val (validation batches) or synthetic (one random batch of the first length)", DefaultValueFactory = _ => "val" };
+        var batch = new Option<int>("--batch") { Description = "sentences per batch", DefaultValueFactory = _ => 64 };
+        var lengths = new Option<string>("--seq-lengths") { Description = "measured sequence lengths, comma-separated", DefaultValueFactory = _ => "10,25,50,100,200" };
+        var json = new Option<bool>("--json") { Description = "print JSON instead of tables" };
+        var markdown = new Option<bool>("--markdown") { Description = "print markdown tables" };
+        var plot = new Option<string?>("--plot") { Description = "write a PNG of measured peak memory against sequence length" };
+        var checkpoint = new Option<string?>("--checkpoint") { Description = "trained weights and tokenizer (run folder or .ckpt) for a single config" };
+        var withCheckpointing = new Option<bool>("--with-checkpointing") { Description = "also measure every gru/lstm config with training.memory=checkpoint" };
+        var noMeasure = new Option<bool>("--no-measure") { Description = "accounting only, no measured memory or time" };
+        var maxBatches = new Option<int>("--max-batches") { Description = "validation batches for the accounting (0 = all)", DefaultValueFactory = _ => 0 };
+        var steps = new Option<int>("--steps") { Description = "timed steps per measurement (median)", DefaultValueFactory = _ => 3 };
+        var overrides = new Argument<string[]>("overrides") { Arity = ArgumentArity.ZeroOrMore, Description = "config overrides key=value for every config" };
+        var command = new Command("memory", "compare memory savings (accounting) and measured activation memory of training");
+        foreach (var o in new Option[] { configs, data, batch, lengths, json, markdown, plot, checkpoint, withCheckpointing, noMeasure, maxBatches, steps })
+            command.Options.Add(o);
+        command.Arguments.Add(overrides);
+        command.SetAction(p =>
+        {
+            var dataKind = p.GetValue(data) ?? "val";
+            if (!MemoryOptions.DataKinds.Contains(dataKind)) throw new UserError($"--data '{dataKind}' is not allowed (allowed: val, synthetic)");
+            if (p.GetValue(batch) < 1) throw new UserError($"--batch {p.GetValue(batch)} must be at least 1");
+            if (p.GetValue(maxBatches) < 0) throw new UserError("--max-batches must be 0 (all) or positive");
+            if (p.GetValue(steps) < 1) throw new UserError("--steps must be at least 1");
+            if (p.GetValue(json) && p.GetValue(markdown)) throw new UserError("--json and --markdown exclude each other");
+            bool measure = !p.GetValue(noMeasure);
+            if (!measure && p.GetValue(plot) is not null) throw new UserError("--plot needs measurements (drop --no-measure)");
+            var seqLengths = ParseLengths(p.GetValue(lengths) ?? "");
+            if (measure) ProcessMemory.RequireSupported();
+
+            var targets = Targets(p.GetValue(configs) ?? [], p.GetValue(overrides) ?? [], p.GetValue(checkpoint), p.GetValue(withCheckpointing));
+            bool quiet = p.GetValue(json) || p.GetValue(markdown);
+            var report = MemoryRunner.Run(new MemoryOptions
+            {
+                Targets = targets,
+                Data = dataKind,
+                Batch = p.GetValue(batch),
+                SeqLengths = seqLengths,
+                Measure = measure,
+                MaxBatches = p.GetValue(maxBatches),
+                TimedSteps = p.GetValue(steps),
+                Launcher = new ProbeLauncher(typeof(MemoryCommand).Assembly.Location),
+                Log = line => Console.Error.WriteLine(line),
+            });
+            if (p.GetValue(json)) Console.WriteLine(report.ToJson());
+            else if (p.GetValue(markdown)) Console.Write(MemoryTables.Markdown(report));
+            else if (Console.IsOutputRedirected) Console.Write(MemoryTables.Text(report));
+            else MemoryTables.Write(report, AnsiConsole.Console);
+            if (p.GetValue(plot) is { } png)
+            {
+                MemoryPlot.Save(report, png);
+                if (!quiet) Console.Error.WriteLine($"wrote {png}");
+            }
+            return 0;
+        });
+        return command;
+    }
+
+    private static int[] ParseLengths(string text)
+    {
+        var parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var result = new List<int>();
+        foreach (var part in parts)
+        {
+            if (!int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out var t) || t < 1)
+                throw new UserError($"--seq-lengths: '{part}' is not a positive whole number (expected e.g. 10,25,50)");
+            result.Add(t);
+        }
+        if (result.Count == 0) throw new UserError("--seq-lengths needs at least one length, e.g. 10,25,50");
+        return [.. result.Distinct()];
+    }
+
+    private static List<MemoryTarget> Targets(string[] configPaths, string[] overrides, string? checkpointPath, bool withCheckpointing)
+    {
+        var targets = new List<MemoryTarget>();
+        if (checkpointPath is not null)
+        {
+            if (configPaths.Length > 1) throw new UserError("--checkpoint applies to a single config; give at most one --config");
+            var ckpt = Checkpoint.Load(CheckpointFile(checkpointPath));
+            var config = ckpt.Config(overrides);
+            if (configPaths.Length == 1)
+            {
+                var named = ConfigLoader.Load(configPaths[0], overrides);
+                if (named.Model != config.Model)
+                    throw new UserError($"{checkpointPath}: the checkpoint's model settings differ from {configPaths[0]}");
+                config = config with { Name = named.Name };
+            }
+            else config = config with { Name = Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(CheckpointFile(checkpointPath)))) ?? "checkpoint" };
+            targets.Add(new MemoryTarget(config, ckpt));
+        }
+        else if (configPaths.Length == 0) targets.Add(new MemoryTarget(ConfigLoader.LoadDefault(overrides)));
+        else targets.AddRange(configPaths.Select(path => new MemoryTarget(ConfigLoader.Load(path, overrides))));
+
+        if (!withCheckpointing) return targets;
+        return [.. targets.SelectMany(t => t.Config.Model.IsReversible || t.Config.Training.Memory != "backprop"
+            ? [t]
+            : new[] { t, t with { Config = t.Config with { Name = t.Config.Name + "-checkpoint", Training = t.Config.Training with { Memory = "checkpoint" } } } })];
+    }
+
+    /// <summary>A run folder means its best.ckpt (else last.ckpt).</summary>
+    private static string CheckpointFile(string path)
+    {
+        if (!Directory.Exists(path)) return path;
+        var best = Path.Combine(path, Trainer.BestFile);
+        return File.Exists(best) ? best : Path.Combine(path, Trainer.LastFile);
+    }
+}

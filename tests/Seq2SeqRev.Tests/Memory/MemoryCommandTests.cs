@@ -1,0 +1,77 @@
+// MemoryCommandTests: `seq2seqrev memory` as a child process — bad arguments are one line on stderr with
+// exit 2; a tiny end-to-end run prints JSON and writes the plot. MemoryWorksForEveryConfig (Category=Slow)
+// runs accounting and one short measurement for every config in configs/ and configs/grid/ at a tiny size.
+using System.Text.Json;
+using Seq2SeqRev.Model.Memory;
+using Seq2SeqRev.Tests.Data;
+using Xunit;
+
+namespace Seq2SeqRev.Tests.Memory;
+
+public sealed class MemoryCommandTests
+{
+    private static readonly string Quick = Path.Combine(MemoryTestKit.Configs, "quick.yaml");
+
+    [Theory]
+    [InlineData("--data bogus", "--data 'bogus' is not allowed")]
+    [InlineData("--seq-lengths 10,x", "--seq-lengths: 'x'")]
+    [InlineData("--seq-lengths 0", "--seq-lengths: '0'")]
+    [InlineData("--batch 0", "--batch 0 must be at least 1")]
+    [InlineData("--config /nonexistent/x.yaml", "config file not found")]
+    [InlineData("--checkpoint /nonexistent/run", "no such checkpoint")]
+    [InlineData("--no-measure --plot x.png", "--plot needs measurements")]
+    [InlineData("--json --markdown", "exclude each other")]
+    [InlineData("model.cell=revgru training.memory=checkpoint model.hidden=16 model.slice=8", "checkpoint is implemented for the baseline cells")]
+    [InlineData("model.hidden=16 model.slice=12", "model.slice = 12 must be in 1..8")]
+    public void BadArgumentsAreOneLineErrors(string args, string expected)
+    {
+        var (exit, _, stderr) = MemoryTestKit.RunMemory(args.Split(' '));
+        Assert.Equal(2, exit);
+        var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(lines.Length == 1, $"expected one line, got:\n{stderr}");
+        Assert.StartsWith("error: ", lines[0]);
+        Assert.Contains(expected, lines[0]);
+    }
+
+    [Fact]
+    public void CheckpointWithTwoConfigsIsOneLineError()
+    {
+        var (exit, _, stderr) = MemoryTestKit.RunMemory("--checkpoint", "x", "--config", Quick, "--config", Quick);
+        Assert.Equal(2, exit);
+        Assert.Contains("--checkpoint applies to a single config", stderr);
+    }
+
+    [Fact]
+    public void TinyRunPrintsJsonAndWritesPlot()
+    {
+        using var dir = new TempDir();
+        var png = Path.Combine(dir.Path, "memory.png");
+        var (exit, stdout, stderr) = MemoryTestKit.RunMemory("--config", Quick, "--data", "synthetic", "--seq-lengths", "6", "--batch", "4",
+            "--steps", "1", "--json", "--plot", png, "model.hidden=16", "model.embedding=16", "model.slice=8", "tokenizer.vocab_size=300");
+        Assert.True(exit == 0, stderr);
+        using var doc = JsonDocument.Parse(stdout);
+        var c = doc.RootElement.GetProperty("configs")[0];
+        Assert.Equal("quick", c.GetProperty("name").GetString());
+        Assert.Equal("untrained", c.GetProperty("weights").GetString());
+        Assert.True(c.GetProperty("measured")[0].GetProperty("peak_bytes").GetInt64() > 0);
+        Assert.True(new FileInfo(png).Length > 1000);
+    }
+
+    [Fact]
+    [Trait("Category", "Slow")]
+    public void MemoryWorksForEveryConfig()
+    {
+        var targets = MemoryTestKit.AllConfigFiles().Select(f => new MemoryTarget(MemoryTestKit.Tiny(f))).ToList();
+        Assert.True(targets.Count >= 55, $"only {targets.Count} configs");
+        var report = MemoryRunner.Run(new MemoryOptions
+        {
+            Targets = targets, Data = "synthetic", Batch = 4, SeqLengths = [5], TimedSteps = 1, Launcher = MemoryTestKit.Launcher,
+        });
+        Assert.Equal(targets.Count, report.Configs.Count);
+        foreach (var c in report.Configs)
+        {
+            Assert.Single(c.Measured);
+            Assert.Equal(c.TrainingMemory == "reversal", c.Encoder is not null);
+        }
+    }
+}
