@@ -26,11 +26,7 @@ public sealed class MemoryCommandTests
     public void BadArgumentsAreOneLineErrors(string args, string expected)
     {
         var (exit, _, stderr) = MemoryTestKit.RunMemory(args.Split(' '));
-        Assert.Equal(2, exit);
-        var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.True(lines.Length == 1, $"expected one line, got:\n{stderr}");
-        Assert.StartsWith("error: ", lines[0]);
-        Assert.Contains(expected, lines[0]);
+        CliProcess.AssertOneLineError(exit, stderr, expected);
     }
 
     [Fact]

@@ -10,7 +10,7 @@ namespace Seq2SeqRev.Tests.Memory;
 
 internal static class MemoryTestKit
 {
-    public static ProbeLauncher Launcher => new(TrainingTestKit.TrainDll);
+    public static ProbeLauncher Launcher => new(CliProcess.TrainDll);
 
     /// <summary><paramref name="path"/> at a tiny size: hidden/embedding 16, slice at most 8, vocabulary 300.</summary>
     public static RunConfig Tiny(string path, params string[] extra)
@@ -27,22 +27,6 @@ internal static class MemoryTestKit
         Directory.GetFiles(Configs, "*.yaml").Concat(Directory.GetFiles(Path.Combine(Configs, "grid"), "*.yaml")).Order(StringComparer.Ordinal);
 
     /// <summary>Runs `memory ARGS` in the built Train executable: exit code, stdout, stderr.</summary>
-    public static (int Exit, string Stdout, string Stderr) RunMemory(params string[] args)
-    {
-        var info = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-            WorkingDirectory = TestFiles.RepoRoot,
-        };
-        info.ArgumentList.Add(TrainingTestKit.TrainDll);
-        info.ArgumentList.Add("memory");
-        foreach (var a in args) info.ArgumentList.Add(a);
-        using var p = Process.Start(info)!;
-        var stderr = p.StandardError.ReadToEndAsync();
-        var stdout = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        return (p.ExitCode, stdout, stderr.Result);
-    }
+    public static (int Exit, string Stdout, string Stderr) RunMemory(params string[] args) =>
+        CliProcess.Run(CliProcess.TrainDll, "memory", args);
 }

@@ -8,20 +8,11 @@ namespace Seq2SeqRev.Tests.Training;
 
 public sealed class TrainCommandTests
 {
-    private static void AssertOneLineError(int exit, string stderr, string expected)
-    {
-        Assert.Equal(2, exit);
-        var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.True(lines.Length == 1, $"expected one line, got:\n{stderr}");
-        Assert.StartsWith("error: ", lines[0]);
-        Assert.Contains(expected, lines[0]);
-    }
-
     [Fact]
     public void UnknownOverrideKeyIsOneLineError()
     {
         var (exit, stderr) = TrainingTestKit.RunTrain("training.bogus=1");
-        AssertOneLineError(exit, stderr, "unknown key 'training.bogus'");
+        CliProcess.AssertOneLineError(exit, stderr, "unknown key 'training.bogus'");
     }
 
     [Fact]
@@ -29,14 +20,14 @@ public sealed class TrainCommandTests
     {
         using var dir = new TempDir();
         var (exit, stderr) = TrainingTestKit.RunTrain("--config", TrainingTestKit.QuickYaml, "--run-dir", dir.Path, "training.epochs=zero");
-        AssertOneLineError(exit, stderr, "training.epochs");
+        CliProcess.AssertOneLineError(exit, stderr, "training.epochs");
     }
 
     [Fact]
     public void MissingConfigFileIsOneLineError()
     {
         var (exit, stderr) = TrainingTestKit.RunTrain("--config", "/nonexistent/x.yaml");
-        AssertOneLineError(exit, stderr, "config file not found");
+        CliProcess.AssertOneLineError(exit, stderr, "config file not found");
     }
 
     [Fact]
@@ -44,14 +35,14 @@ public sealed class TrainCommandTests
     {
         using var dir = new TempDir();
         var (exit, stderr) = TrainingTestKit.RunTrain("--config", TrainingTestKit.QuickYaml, "--run-dir", dir.Path, "data.test=[test_2016_flickr]");
-        AssertOneLineError(exit, stderr, "data.test: split 'test_2016_flickr' is not in corpus 'sample'");
+        CliProcess.AssertOneLineError(exit, stderr, "data.test: split 'test_2016_flickr' is not in corpus 'sample'");
     }
 
     [Fact]
     public void ResumeNeedsRunDir()
     {
         var (exit, stderr) = TrainingTestKit.RunTrain("--resume");
-        AssertOneLineError(exit, stderr, "--resume needs --run-dir");
+        CliProcess.AssertOneLineError(exit, stderr, "--resume needs --run-dir");
     }
 
     [Fact]
@@ -60,7 +51,7 @@ public sealed class TrainCommandTests
         using var dir = new TempDir();
         dir.File("last.ckpt", "hello");
         var (exit, stderr) = TrainingTestKit.RunTrain("--run-dir", dir.Path, "--resume");
-        AssertOneLineError(exit, stderr, "last.ckpt: not a Seq2SeqRev checkpoint");
+        CliProcess.AssertOneLineError(exit, stderr, "last.ckpt: not a Seq2SeqRev checkpoint");
     }
 
     /// <summary>

@@ -31,30 +31,12 @@ internal static class TrainingTestKit
             Cancel = cancel,
         });
 
-    public static string TrainDll => Path.Combine(TestFiles.RepoRoot, "artifacts", "bin", "Seq2SeqRev.Train", "release", "Seq2SeqRev.Train.dll");
-
-    public static Process StartTrain(params string[] args)
-    {
-        var info = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-            WorkingDirectory = TestFiles.RepoRoot,
-        };
-        info.ArgumentList.Add(TrainDll);
-        info.ArgumentList.Add("train");
-        foreach (var a in args) info.ArgumentList.Add(a);
-        return Process.Start(info)!;
-    }
+    public static Process StartTrain(params string[] args) => CliProcess.Start(CliProcess.TrainDll, "train", args);
 
     /// <summary>Runs the Train executable to completion: exit code and stderr.</summary>
     public static (int Exit, string Stderr) RunTrain(params string[] args)
     {
-        using var p = StartTrain(args);
-        var stderr = p.StandardError.ReadToEndAsync();
-        p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        return (p.ExitCode, stderr.Result);
+        var (exit, _, stderr) = CliProcess.Run(CliProcess.TrainDll, "train", args);
+        return (exit, stderr);
     }
 }

@@ -62,27 +62,7 @@ internal static class TranslationTestKit
         return stdout[..^1].Split('\n');
     }
 
-    public static string TranslateDll => Path.Combine(TestFiles.RepoRoot, "artifacts", "bin", "Seq2SeqRev.Translate", "release", "Seq2SeqRev.Translate.dll");
-
     /// <summary>Runs `translate` in the real executable: exit code, stdout, stderr.</summary>
-    public static (int Exit, string Stdout, string Stderr) RunProcess(params string[] args)
-    {
-        var info = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-            WorkingDirectory = TestFiles.RepoRoot,
-        };
-        info.ArgumentList.Add(TranslateDll);
-        info.ArgumentList.Add("translate");
-        foreach (var a in args) info.ArgumentList.Add(a);
-        using var p = Process.Start(info)!;
-        p.StandardInput.Close();
-        var stderr = p.StandardError.ReadToEndAsync();
-        var stdout = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        return (p.ExitCode, stdout, stderr.Result);
-    }
+    public static (int Exit, string Stdout, string Stderr) RunProcess(params string[] args) =>
+        CliProcess.Run(CliProcess.TranslateDll, "translate", args);
 }
