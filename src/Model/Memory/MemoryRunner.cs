@@ -89,7 +89,10 @@ public static class MemoryRunner
         {
             var d = Data(o, target, cache);
             (srcVocab, tgtVocab) = (d.Tokenizers.Source.VocabSize, d.Tokenizers.Target.VocabSize);
-            var batcher = new Batcher(d.ValidSources, d.ValidTargets, new BatcherOptions { BatchSize = o.Batch, Shuffle = false });
+            // Length-bucketed like training batches (a fixed seed keeps it reproducible): batches cut in corpus
+            // order pad short sentences to long ones, and padded steps would inflate the baseline and the savings.
+            var batcher = new Batcher(d.ValidSources, d.ValidTargets,
+                new BatcherOptions { BatchSize = o.Batch, Seed = (ulong)config.Seed, PerSequenceOverhead = 2 });
             var all = batcher.Epoch(0).Select(b => new TrainingBatch(b.Sources, b.Targets));
             batches = (o.MaxBatches > 0 ? all.Take(o.MaxBatches) : all).ToList();
         }
