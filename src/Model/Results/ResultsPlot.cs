@@ -15,7 +15,8 @@ public static class ResultsPlot
         multiplot.Layout = new ScottPlot.MultiplotLayouts.Columns();
         Panel(multiplot.GetPlot(0), report, v => v.ValBleu, "Validation BLEU", "BLEU", Alignment.LowerRight);
         Panel(multiplot.GetPlot(1), report, v => v.ValLoss, "Validation loss", "loss (cross-entropy per token)", Alignment.UpperRight);
-        var png = multiplot.Render(width, height).GetImageBytes(ImageFormat.Png);
+        using var image = multiplot.Render(width, height);
+        var png = image.GetImageBytes(ImageFormat.Png);
         AtomicFile.Write(path, stream => stream.Write(png));
     }
 

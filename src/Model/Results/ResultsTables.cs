@@ -9,6 +9,7 @@ using System.Globalization;
 using System.Text;
 using Seq2SeqRev.Model.Cli;
 using Seq2SeqRev.Model.Memory;
+using Seq2SeqRev.Model.Training;
 using Spectre.Console;
 
 namespace Seq2SeqRev.Model.Results;
@@ -70,7 +71,7 @@ public static class ResultsTables
     {
         var notes = new List<Note>
         {
-            new($"test: beam {r.Beam} with each run's {Training.Trainer.BestFile} (lowest validation perplexity); hypotheses in",
+            new($"test: beam {r.Beam} with each run's {Trainer.BestFile} (lowest validation perplexity); hypotheses in",
                 $"RUN_DIR/test/{ResultsReport.HypothesisFile("<split>", r.Beam)}"),
             new("best = epoch of the lowest validation perplexity; hours = training time; savings (enc/dec act/opt) = baseline bits / stored bits (actual/optimal), mean over epochs"),
         };
