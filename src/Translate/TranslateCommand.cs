@@ -4,7 +4,6 @@
 // Output format: one detokenized translation per input line; with --nbest N, up to N lines per input line
 // "i ||| translation ||| score" (i = 0-based input line, best first, score = length-penalised log-probability).
 using System.CommandLine;
-using System.Runtime.InteropServices;
 using Seq2SeqRev.Model.Search;
 using Seq2SeqRev.Model.Translation;
 
@@ -12,8 +11,6 @@ namespace Seq2SeqRev.Translate;
 
 internal static class TranslateCommand
 {
-    public const int ExitInterrupted = 130;
-
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = "Run directory (uses best.ckpt, else last.ckpt) or checkpoint file", Required = true };
@@ -52,25 +49,17 @@ internal static class TranslateCommand
                     NBestFormat = n > 1,
                 },
             };
-            using var cancel = new CancellationTokenSource();
-            void OnSignal(PosixSignalContext context)
-            {
-                if (cancel.IsCancellationRequested) return; // second signal: default action
-                context.Cancel = true;
-                cancel.Cancel();
-            }
-            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
-            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+            using var interrupt = new Interrupt();
             using var stdin = Console.OpenStandardInput();
             using var stdout = Console.OpenStandardOutput();
             try
             {
-                return TranslateRunner.Execute(request, stdin, stdout, Console.Error, cancel.Token);
+                return TranslateRunner.Execute(request, stdin, stdout, Console.Error, interrupt.Token);
             }
             catch (OperationCanceledException)
             {
                 Console.Error.WriteLine("interrupted: translation stopped, no output file written");
-                return ExitInterrupted;
+                return Interrupt.ExitCode;
             }
         });
         return command;

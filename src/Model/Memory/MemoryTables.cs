@@ -4,7 +4,7 @@
 // per sequence length ("act"/"opt" = savings by actual/optimal bits). Guarantees: both renderers print the same cells, formatted by the functions below.
 using System.Globalization;
 using System.Text;
-using Seq2SeqRev.Model.Training;
+using Seq2SeqRev.Model.Cli;
 using Spectre.Console;
 
 namespace Seq2SeqRev.Model.Memory;
@@ -12,6 +12,7 @@ namespace Seq2SeqRev.Model.Memory;
 public static class MemoryTables
 {
     private static readonly CultureInfo C = CultureInfo.InvariantCulture;
+    private const int LeftColumns = 2;
 
     public static string Saving(double? x) => x is double v ? v.ToString("F1", C) + "x" : "n/a";
     public static string Mib(long bytes) => (bytes / 1048576.0).ToString("F1", C);
@@ -45,54 +46,24 @@ public static class MemoryTables
     {
         var sb = new StringBuilder();
         sb.AppendLine(CultureInfo.InvariantCulture, $"Memory savings (baseline bits / stored bits), {r.Data} data, batch {r.Batch}:").AppendLine();
-        Table(sb, AccountingHeader, AccountingRows(r));
+        TextTables.Markdown(sb, AccountingHeader, AccountingRows(r), LeftColumns);
         if (HasMeasurements(r))
         {
             sb.AppendLine().AppendLine(CultureInfo.InvariantCulture,
                 $"Measured activation memory of one training step (peak resident set above parameters, gradients and optimizer state) and forward+backward time, batch {r.Batch}:").AppendLine();
-            Table(sb, MeasuredHeader(r), MeasuredRows(r));
+            TextTables.Markdown(sb, MeasuredHeader(r), MeasuredRows(r), LeftColumns);
         }
         return sb.ToString();
-    }
-
-    private static void Table(StringBuilder sb, IReadOnlyList<string> header, IEnumerable<string[]> rows)
-    {
-        sb.AppendLine("| " + string.Join(" | ", header) + " |");
-        sb.AppendLine("|" + string.Concat(header.Select((_, i) => i < 2 ? " --- |" : " ---: |")));
-        foreach (var row in rows) sb.AppendLine("| " + string.Join(" | ", row) + " |");
     }
 
     /// <summary>Renders the tables with Spectre.Console to <paramref name="console"/>.</summary>
     public static void Write(MemoryReport r, IAnsiConsole console)
     {
-        console.Write(SpectreTable($"memory savings ({r.Data} data, batch {r.Batch})", AccountingHeader, AccountingRows(r)));
+        console.Write(TextTables.Spectre($"memory savings ({r.Data} data, batch {r.Batch})", AccountingHeader, AccountingRows(r), LeftColumns));
         if (HasMeasurements(r))
-            console.Write(SpectreTable($"measured activation peak and step time (batch {r.Batch})", MeasuredHeader(r), MeasuredRows(r)));
+            console.Write(TextTables.Spectre($"measured activation peak and step time (batch {r.Batch})", MeasuredHeader(r), MeasuredRows(r), LeftColumns));
     }
 
     /// <summary>The Spectre tables as plain text (no colours, no wrapping), e.g. for tests or a redirected stdout.</summary>
-    public static string Text(MemoryReport r)
-    {
-        var writer = new StringWriter();
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Out = new AnsiConsoleOutput(writer),
-        });
-        console.Profile.Width = 400;
-        Write(r, console);
-        return writer.ToString();
-    }
-
-    private static Spectre.Console.Table SpectreTable(string title, IReadOnlyList<string> header, IEnumerable<string[]> rows)
-    {
-        var table = new Spectre.Console.Table { Title = new TableTitle(title) };
-        for (int i = 0; i < header.Count; i++)
-        {
-            var column = new TableColumn(Markup.Escape(header[i]));
-            if (i >= 2) column.RightAligned();
-            table.AddColumn(column);
-        }
-        foreach (var row in rows) table.AddRow(row.Select(Markup.Escape).ToArray());
-        return table;
-    }
+    public static string Text(MemoryReport r) => TextTables.PlainText(console => Write(r, console));
 }

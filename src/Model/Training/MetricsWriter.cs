@@ -1,7 +1,7 @@
 // MetricsWriter: the machine-readable outputs of a run. metrics.jsonl gets one JSON object per validation with
 // the fields epoch, step, train_loss, val_loss, val_ppl, val_bleu, lr, seconds, tokens_per_second,
 // enc_saving_actual, enc_saving_optimal, dec_saving_actual, dec_saving_optimal (null when unknown or not
-// finite); every line is flushed. TensorBoard scalars go to tensorboard/ (TorchSharp's SummaryWriter).
+// finite); every line is flushed. MetricsReader reads the file back. TensorBoard scalars go to tensorboard/ (TorchSharp's SummaryWriter).
 using System.Text.Json;
 using TorchSharp;
 
@@ -14,13 +14,15 @@ public sealed record ValidationMetrics(
 
 public sealed class MetricsWriter(string runDir)
 {
+    public const string FileName = "metrics.jsonl";
+
     public static readonly IReadOnlyList<string> Fields =
     [
         "epoch", "step", "train_loss", "val_loss", "val_ppl", "val_bleu", "lr", "seconds", "tokens_per_second",
         "enc_saving_actual", "enc_saving_optimal", "dec_saving_actual", "dec_saving_optimal",
     ];
 
-    private readonly string _jsonl = Path.Combine(runDir, "metrics.jsonl");
+    private readonly string _jsonl = Path.Combine(runDir, FileName);
     private readonly TorchSharp.Modules.SummaryWriter _tb = torch.utils.tensorboard.SummaryWriter(Path.Combine(runDir, "tensorboard"));
 
     public void TrainLoss(long step, double loss, double learningRate)

@@ -40,7 +40,7 @@ public sealed record TrainResult(StopReason Reason, TrainerState State, string L
 
 public static class Trainer
 {
-    public const string LastFile = "last.ckpt", BestFile = "best.ckpt";
+    public const string LastFile = "last.ckpt", BestFile = "best.ckpt", ConfigFile = "config.yaml";
 
     public static TrainResult Run(TrainerOptions options)
     {
@@ -63,7 +63,7 @@ public static class Trainer
             : $"starting {config.Name} in {runDir}");
 
         var data = TrainingData.Load(config, corpus, options.Resume?.Tokenizers(), s => log.Line(s));
-        ConfigWriter.Save(config, Path.Combine(runDir, "config.yaml"));
+        ConfigWriter.Save(config, Path.Combine(runDir, ConfigFile));
 
         torch.manual_seed(config.Seed);
         using var model = options.ModelFactory(config.Model, t, data.Tokenizers.Source.VocabSize, data.Tokenizers.Target.VocabSize);
