@@ -95,13 +95,15 @@ public sealed class ReversibleSeq2Seq : Seq2SeqModel
         using var decTape = decoder.Rnn.Forward(decIn, b.TgtSteps, b.TgtLengths, encTape.Final, m.DecoderLayers);
         var (encBits, decBits) = Accounting(encTape, decTape, b);
 
-        // 2. The memory bank, rebuilt once as a leaf: recomputed embeddings and the saved slices.
+        // 2. The memory bank, rebuilt once as a leaf: recomputed embeddings and the saved slices (the pieces
+        //    it is built from are freed at once).
         Tensor bank;
+        using (NewDisposeScope())
         using (no_grad())
         {
             var embedded = UsesEmbedding ? encoder.Embed(b.Src, m.EncoderEmbedding) : null;
             var slices = SliceColumns > 0 ? encRnn.Format.ToFloat(encTape.Saved!.narrow(0, 1, b.SrcSteps)) : null;
-            bank = Bank(embedded, slices, m.Bank).contiguous().requires_grad_(true);
+            bank = Bank(embedded, slices, m.Bank).contiguous().requires_grad_(true).MoveToOuterDisposeScope();
         }
 
         // 3. Decoder reversal: per step, loss on the reconstructed top output; returns dL/d(encoder final).
@@ -114,21 +116,33 @@ public sealed class ReversibleSeq2Seq : Seq2SeqModel
         }
         var dFinal = decoder.Rnn.Backward(decTape, decIn, StepLoss);
 
-        // 4. The bank's gradient: into the embedding (one backward) and into the encoder's reversal.
-        var bankGrad = bank.grad!.transpose(0, 1);                                    // [S, B, C]
+        // 4. The bank's gradient: into the embedding (a few source positions at a time, so no [S, B, E] copies
+        //    are alive) and, as per-step slice gradients, into the encoder's reversal. The bank and its
+        //    gradient are freed before the encoder's reversal starts.
         var e = UsesEmbedding ? Config.Embedding : 0;
-        if (UsesEmbedding)
-            torch.autograd.backward([encoder.Embed(b.Src, m.EncoderEmbedding)], [bankGrad.narrow(2, 0, e).contiguous()]);
-        Func<int, Tensor, Tensor?>? encLoss = null;
-        if (SliceColumns > 0)
+        Tensor? sliceGrad = null;
+        using (var bankGrad = bank.grad!)
         {
-            var sliceGrad = LockedDropout.Apply(bankGrad.narrow(2, e, SliceColumns), m.Bank).contiguous();
-            encLoss = (t, top) => SliceOf(top).mul(sliceGrad[t]).sum();
+            if (UsesEmbedding)
+                for (var s0 = 0; s0 < b.SrcSteps; s0 += EmbeddingGradientChunk)
+                {
+                    using var chunkScope = NewDisposeScope();
+                    var n = Math.Min(EmbeddingGradientChunk, b.SrcSteps - s0);
+                    var grad = bankGrad.narrow(1, s0, n).narrow(2, 0, e).transpose(0, 1);
+                    torch.autograd.backward([encoder.Embed(b.Src.narrow(0, s0, n), m.EncoderEmbedding)], [grad.contiguous()]);
+                }
+            if (SliceColumns > 0)
+                sliceGrad = LockedDropout.Apply(bankGrad.narrow(2, e, SliceColumns).transpose(0, 1), m.Bank).contiguous();
         }
+        bank.Dispose();
+        Func<int, Tensor, Tensor?>? encLoss = sliceGrad is null ? null : (t, top) => SliceOf(top).mul(sliceGrad[t]).sum();
         var dInitial = encRnn.Backward(encTape, encIn, encLoss, dFinal);
         foreach (var g in dInitial.Concat(dFinal)) foreach (var p in g) p.Dispose();
         return (loss, encBits, decBits);
     }
+
+    /// <summary>Source positions per embedding backward in the reversal path (bounds its temporaries).</summary>
+    private const int EmbeddingGradientChunk = 8;
 
     /// <summary>Bits per batch from the tapes (before reversal). Source token ids (32 bits each) are counted
     /// for banks with embeddings, which are recomputed from them.</summary>
