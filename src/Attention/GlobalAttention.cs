@@ -2,6 +2,7 @@
 // Guarantees: scores "general" = h_s·(W_in h_t) (W_in: H→C, no bias), "dot" = h_s·h_t (needs C = H),
 // "concat" = v·tanh(W[h_t; h_s]) (no bias); source positions outside the mask get zero weight;
 // output attn_h = tanh(W_out [c; h_t]) (no bias), [B, T, H]. No state, no input feeding.
+using Seq2SeqRev.Reversible;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -60,11 +61,11 @@ public sealed class GlobalAttention : nn.Module<Tensor, Tensor, Tensor, Tensor>
         {
             var q = linear_query!.forward(query).unsqueeze(2);      // [B,T,1,H]
             var c = linear_context!.forward(memory).unsqueeze(1);   // [B,1,S,H]
-            scores = v.forward(tanh(q.add(c))).squeeze(-1);         // [B,T,S]
+            scores = v.forward(tanh(q.add(c, Scalars.UnitAlpha))).squeeze(-1);   // [B,T,S]
         }
         else
             scores = query.bmm(memory.transpose(1, 2));
-        scores = scores.masked_fill(mask.logical_not().unsqueeze(1), float.NegativeInfinity);
+        scores = scores.masked_fill(mask.logical_not().unsqueeze(1), Scalars.Float32(float.NegativeInfinity));
         var align = scores.softmax(-1);
         var context = align.bmm(memory);                            // [B,T,C]
         return tanh(linear_out.forward(cat([context, query], -1))).MoveToOuterDisposeScope();

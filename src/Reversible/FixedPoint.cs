@@ -22,16 +22,17 @@ public sealed record FixedPointFormat(int HiddenRadix = 23, int ForgetRadix = 10
 
     public long ForgetOne => 1L << ForgetRadix;
 
-    public Tensor ToFixed(Tensor x) => x.mul(MathF.ScaleB(1f, HiddenRadix)).round_().to(ScalarType.Int64);
+    // Float scale factors and an integer clamp floor, exactly as the plain numbers were, but with a lifetime (Scalars).
+    public Tensor ToFixed(Tensor x) => x.mul(Scalars.Float32(MathF.ScaleB(1f, HiddenRadix))).round_().to(ScalarType.Int64);
 
-    public Tensor ToFloat(Tensor h) => h.to(ScalarType.Float32).mul_(MathF.ScaleB(1f, -HiddenRadix));
+    public Tensor ToFloat(Tensor h) => h.to(ScalarType.Float32).mul_(Scalars.Float32(MathF.ScaleB(1f, -HiddenRadix)));
 
     /// <summary>z* = max(1, round(z·2^ForgetRadix)) as int64.</summary>
     public Tensor QuantizeForget(Tensor z) =>
-        z.mul(MathF.ScaleB(1f, ForgetRadix)).round_().clamp_(min: 1).to(ScalarType.Int64);
+        z.mul(Scalars.Float32(MathF.ScaleB(1f, ForgetRadix))).round_().clamp_(min: Scalars.Int64(1)).to(ScalarType.Int64);
 
     /// <summary>z*/2^ForgetRadix as float32 (exact).</summary>
-    public Tensor ForgetToFloat(Tensor zq) => zq.to(ScalarType.Float32).mul_(MathF.ScaleB(1f, -ForgetRadix));
+    public Tensor ForgetToFloat(Tensor zq) => zq.to(ScalarType.Float32).mul_(Scalars.Float32(MathF.ScaleB(1f, -ForgetRadix)));
 
     /// <summary>Throws when any value of <paramref name="h"/> leaves the 32-bit container.</summary>
     public static void CheckRange(Tensor h, string site, int step)

@@ -39,8 +39,15 @@ public sealed class InformationBuffer : IDisposable
     private const int LengthFieldBits = 6;
     private const long ReferenceOverflow = 1L << 53;
 
-    private readonly int _s;
-    private readonly long _lowMask;
+    // Operands of the integer ops as cached Scalars / 0-dim int64 tensors, never plain numbers (see Scalars).
+    private static readonly Tensor ChunkBitsOperand = Scalars.Int64Tensor(ChunkBits);
+    private static readonly Tensor ChunkMaskOperand = Scalars.Int64Tensor(ChunkMask);
+    private static readonly Scalar ReferenceOverflowScalar = Scalars.Int64(ReferenceOverflow);
+
+    private readonly Tensor _shift;       // s = ForgetRadix
+    private readonly Tensor _lowMask;     // 2^s − 1
+    private readonly Scalar _radixOne;    // 2^s
+    private readonly Scalar _gateFloor;   // 2^−s as float64
     private readonly List<Tensor?> _chunks = [];
     private readonly bool[] _columnUsed;
     private Tensor? _register;  // int64 [rows, columns]
@@ -58,8 +65,11 @@ public sealed class InformationBuffer : IDisposable
             throw new ArgumentException("forget radix must be in 1..15 for the 32-bit chunked buffer");
         Rows = rows;
         Columns = columns;
-        _s = format.ForgetRadix;
-        _lowMask = (1L << _s) - 1;
+        var s = format.ForgetRadix;
+        _shift = Scalars.Int64Tensor(s);
+        _lowMask = Scalars.Int64Tensor((1L << s) - 1);
+        _radixOne = Scalars.Int64(1L << s);
+        _gateFloor = Scalars.Float64(Math.ScaleB(1, -s));
         _columnUsed = new bool[columns];
         // The buffer owns its tensors: none of them belongs to a caller's dispose scope.
         _register = zeros(rows, columns, ScalarType.Int64).DetachFromDisposeScope();
@@ -104,23 +114,23 @@ public sealed class InformationBuffer : IDisposable
         if (_refRegister is not null) SimulateReference(_refRegister.narrow(1, exempt, n - exempt), low, zb, act);
 
         // 1. renormalize: units whose register would outgrow 2^(W+s) spill their W low bits.
-        var spill = regView.ge(zb.bitwise_left_shift(ChunkBits));
+        var spill = regView.ge(zb.bitwise_left_shift(ChunkBitsOperand));
         if (act is not null) spill = spill.logical_and(act);
         var spilled = spill.any().item<bool>();
         var reg = regView;
         if (spilled)
         {
-            var chunk = regView.masked_select(spill).bitwise_and(ChunkMask).to(ScalarType.Int32);
+            var chunk = regView.masked_select(spill).bitwise_and(ChunkMaskOperand).to(ScalarType.Int32);
             _chunkWords += chunk.shape[0];
             _chunks.Add(chunk.DetachFromDisposeScope());
-            reg = where(spill, regView.bitwise_right_shift(ChunkBits), regView);
-            depthView.add_(spill.to(ScalarType.Int64));
+            reg = where(spill, regView.bitwise_right_shift(ChunkBitsOperand), regView);
+            depthView.add_(spill.to(ScalarType.Int64), Scalars.UnitAlpha);
         }
         else _chunks.Add(null);
 
         // 2. the multiply: low bits into the register, register mod z* back into h.
-        var r1 = reg.bitwise_left_shift(_s).bitwise_or(low);
-        var hNew = hb.bitwise_right_shift(_s).mul(zb).add(r1.remainder(zb));
+        var r1 = reg.bitwise_left_shift(_shift).bitwise_or(low);
+        var hNew = hb.bitwise_right_shift(_shift).mul(zb).add(r1.remainder(zb), Scalars.UnitAlpha);
         var regNew = r1.floor_divide(zb);
         if (act is not null)
         {
@@ -129,9 +139,9 @@ public sealed class InformationBuffer : IDisposable
         }
         regView.copy_(regNew);
 
-        var bits = zFloat.narrow(1, exempt, n - exempt).to(ScalarType.Float64).clamp(min: Math.ScaleB(1, -_s)).log2().neg();
+        var bits = zFloat.narrow(1, exempt, n - exempt).to(ScalarType.Float64).clamp(min: _gateFloor).log2().neg();
         if (act is not null) bits = bits.mul(act.to(ScalarType.Float64));
-        _optimal!.add_(bits.sum());
+        _optimal!.add_(bits.sum(), Scalars.UnitAlpha);
         _multiplies++;
 
         var result = exemptPart is null ? hNew : cat([exemptPart, hNew], 1);
@@ -150,7 +160,7 @@ public sealed class InformationBuffer : IDisposable
         if (exempt > 0)
         {
             var he = hz.narrow(1, 0, exempt);
-            exemptPart = he.floor_divide(zq.narrow(1, 0, exempt)).bitwise_left_shift(_s);
+            exemptPart = he.floor_divide(zq.narrow(1, 0, exempt)).bitwise_left_shift(_shift);
             if (act is not null) exemptPart = where(act, exemptPart, he);
         }
         // A fully exempt multiply never touched the buffer (see Multiply), so its inverse pops nothing.
@@ -163,9 +173,9 @@ public sealed class InformationBuffer : IDisposable
         var depthView = _depth!.narrow(1, exempt, n - exempt);
 
         var rem = hb.remainder(zb);
-        var r1 = regView.mul(zb).add(rem);
-        var hPrev = hb.sub(rem).floor_divide(zb).bitwise_left_shift(_s).bitwise_or(r1.bitwise_and(_lowMask));
-        var reg = r1.bitwise_right_shift(_s);
+        var r1 = regView.mul(zb).add(rem, Scalars.UnitAlpha);
+        var hPrev = hb.sub(rem).floor_divide(zb).bitwise_left_shift(_shift).bitwise_or(r1.bitwise_and(_lowMask));
+        var reg = r1.bitwise_right_shift(_shift);
         if (act is not null)
         {
             hPrev = where(act, hPrev, hb);
@@ -175,7 +185,7 @@ public sealed class InformationBuffer : IDisposable
         var last = _chunks.Count - 1;
         var chunk = _chunks[last];
         _chunks.RemoveAt(last);
-        var refill = reg.lt(1L << _s).logical_and(depthView.gt(0));
+        var refill = reg.lt(_radixOne).logical_and(depthView.gt(Scalars.Int64(0)));
         if (act is not null) refill = refill.logical_and(act);
         var count = refill.sum().item<long>();
         if (count != (chunk?.shape[0] ?? 0))
@@ -184,8 +194,8 @@ public sealed class InformationBuffer : IDisposable
                 "(the reverse pass did not mirror the forward pass exactly)");
         if (chunk is not null)
         {
-            var words = chunk.to(ScalarType.Int64).bitwise_and(ChunkMask);
-            reg = reg.masked_scatter(refill, reg.masked_select(refill).bitwise_left_shift(ChunkBits).bitwise_or(words));
+            var words = chunk.to(ScalarType.Int64).bitwise_and(ChunkMaskOperand);
+            reg = reg.masked_scatter(refill, reg.masked_select(refill).bitwise_left_shift(ChunkBitsOperand).bitwise_or(words));
             depthView.sub_(refill.to(ScalarType.Int64));
             _chunkWords -= chunk.shape[0];
             chunk.Dispose();
@@ -252,20 +262,20 @@ public sealed class InformationBuffer : IDisposable
 
     private Tensor LossyMultiply(Tensor h, Tensor zq, Tensor? act)
     {
-        var result = h.bitwise_right_shift(_s).mul(zq);
+        var result = h.bitwise_right_shift(_shift).mul(zq);
         return act is null ? result : where(act, result, h);
     }
 
     private void SimulateReference(Tensor refView, Tensor low, Tensor zb, Tensor? act)
     {
-        var big = refView.ge(ReferenceOverflow);
+        var big = refView.ge(ReferenceOverflowScalar);
         if (act is not null) big = big.logical_and(act);
         if (big.any().item<bool>())
         {
             _referenceLevels++;
             _refRegister!.zero_();
         }
-        var next = refView.bitwise_left_shift(_s).bitwise_or(low).floor_divide(zb);
+        var next = refView.bitwise_left_shift(_shift).bitwise_or(low).floor_divide(zb);
         refView.copy_(act is null ? next : where(act, next, refView));
     }
 

@@ -36,7 +36,7 @@ public sealed class RevGRUCell : ReversibleCell
         var z = BoundedGate(pre.narrow(1, 0, Half));
         var r = sigmoid(pre.narrow(1, Half, Half));
         var candidate = tanh(Linear(g, x, r.mul(other)));
-        return (z, z.neg().add(1f).mul(candidate));
+        return (z, z.neg().add(Scalars.Float32(1f), Scalars.UnitAlpha).mul(candidate));
     }
 
     public override CellState Step(Tensor input, CellState state, StepContext ctx)

@@ -52,7 +52,7 @@ public abstract class ReversibleCell : nn.Module
     {
         var m = Limit.Scale;
         var s = sigmoid(preActivation);
-        return m == 1f ? s : s.mul(m).add_(1f - m);
+        return m == 1f ? s : s.mul(Scalars.Float32(m)).add_(Scalars.Float32(1f - m), Scalars.UnitAlpha);
     }
 
     /// <summary>One forgetting site: part ← z ⊙ part + update, forward (exact, through the buffer).</summary>
@@ -69,15 +69,16 @@ public abstract class ReversibleCell : nn.Module
                 ? LossyMultiply(part.Int, zq, ctx.Active)
                 : ctx.Buffer.Multiply(part.Int, zq, z.detach(), ctx.Active, exempt);
             var add = Format.ToFixed(update.detach());
-            nextInt = ctx.Active is null ? multiplied.add(add) : where(ctx.Active.unsqueeze(1), multiplied.add(add), multiplied);
+            var sum = multiplied.add(add, Scalars.UnitAlpha);
+            nextInt = ctx.Active is null ? sum : where(ctx.Active.unsqueeze(1), sum, multiplied);
             FixedPointFormat.CheckRange(nextInt, $"{ctx.Layer}.{PartName(siteIndex)}", ctx.Step);
         }
         if (!ctx.TrackGradients) return new Part(nextInt, null, Format);
 
         // Straight-through graph: value exactly float(nextInt), gradient of z_q·part + update.
-        var zST = Format.ForgetToFloat(zq).add(z.sub(z.detach()));
-        var surrogate = zST.mul(part.Float).add(update);
-        var exact = Format.ToFloat(nextInt).add(surrogate.sub(surrogate.detach()));
+        var zST = Format.ForgetToFloat(zq).add(z.sub(z.detach()), Scalars.UnitAlpha);
+        var surrogate = zST.mul(part.Float).add(update, Scalars.UnitAlpha);
+        var exact = Format.ToFloat(nextInt).add(surrogate.sub(surrogate.detach()), Scalars.UnitAlpha);
         var floatNext = ctx.Active is null ? exact : where(ctx.Active.unsqueeze(1), exact, part.Float);
         return new Part(nextInt, floatNext, Format);
     }
@@ -101,7 +102,7 @@ public abstract class ReversibleCell : nn.Module
 
     private Tensor LossyMultiply(Tensor h, Tensor zq, Tensor? active)
     {
-        var result = h.bitwise_right_shift(Format.ForgetRadix).mul(zq);
+        var result = h.bitwise_right_shift(Scalars.Int64Tensor(Format.ForgetRadix)).mul(zq);
         return active is null ? result : where(active.unsqueeze(1), result, h);
     }
 

@@ -98,7 +98,7 @@ public sealed class ReversibleRnn : nn.Module
         for (var t = 0; t < steps; t++)
         {
             using var scope = NewDisposeScope();
-            var next = Step(inputAt(t), state, lengths?.gt(t), t, buffer, layerInputMasks);
+            var next = Step(inputAt(t), state, ActiveAt(lengths, t), t, buffer, layerInputMasks);
             saved?[t + 1].copy_(SavedOf(next));
             onState?.Invoke(t + 1, next);
             next.MoveToOuterDisposeScope();
@@ -135,7 +135,7 @@ public sealed class ReversibleRnn : nn.Module
             var oldState = state;
             var oldGrads = grads.SelectMany(g => g).ToArray();
             using var scope = NewDisposeScope();
-            var active = tape.Lengths?.gt(t);
+            var active = ActiveAt(tape.Lengths, t);
             var top = Layers - 1;
             if (computeGradients && stepLoss is not null)
             {
@@ -207,7 +207,7 @@ public sealed class ReversibleRnn : nn.Module
         var outputs = new List<Tensor>();
         for (var t = 0; t < steps; t++)
         {
-            var active = lengths?.gt(t);
+            var active = ActiveAt(lengths, t);
             var next = new CellState[Layers];
             for (var l = 0; l < Layers; l++)
             {
@@ -229,6 +229,15 @@ public sealed class ReversibleRnn : nn.Module
             ExemptH2: top && SavedColumns == HiddenSize ? half : 0);
     }
 
+    /// <summary>Rows still running at step <paramref name="t"/> (lengths &gt; t), or null (all rows) without
+    /// lengths. The step's Scalar outlives the native call (see <see cref="Scalars"/>).</summary>
+    internal static Tensor? ActiveAt(Tensor? lengths, int t)
+    {
+        if (lengths is null) return null;
+        using var step = t.ToScalar();
+        return lengths.gt(step);
+    }
+
     private static Tensor Dropped(Tensor x, IReadOnlyList<Tensor?>? masks, int layer) =>
         LockedDropout.Apply(x, LockedDropout.ForLayer(masks, layer));
 
@@ -236,8 +245,8 @@ public sealed class ReversibleRnn : nn.Module
     private static void AddOutputGradient(Tensor[] partGrads, Tensor outputGrad)
     {
         var half = outputGrad.shape[1] / 2;
-        partGrads[0] = partGrads[0].add(outputGrad.narrow(1, 0, half));
-        partGrads[1] = partGrads[1].add(outputGrad.narrow(1, half, half));
+        partGrads[0] = partGrads[0].add(outputGrad.narrow(1, 0, half), Scalars.UnitAlpha);
+        partGrads[1] = partGrads[1].add(outputGrad.narrow(1, half, half), Scalars.UnitAlpha);
     }
 }
 

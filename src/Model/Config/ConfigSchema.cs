@@ -1,5 +1,7 @@
 // ConfigSchema: the complete list of YAML keys (snake_case, dotted by section), in the order
 // ConfigWriter writes them. A key not listed here is an error wherever it appears.
+using Seq2SeqRev.Model.Tokenization;
+
 namespace Seq2SeqRev.Model.Config;
 
 /// <summary>All leaf keys and section names of a run config.</summary>
@@ -27,7 +29,7 @@ internal static class ConfigSchema
         FieldKinds.Bool("data.lowercase", c => c.Data.Lowercase, (c, v) => c with { Data = c.Data with { Lowercase = v } }),
 
         FieldKinds.Bool("tokenizer.joint", c => c.Tokenizer.Joint, (c, v) => c with { Tokenizer = c.Tokenizer with { Joint = v } }),
-        FieldKinds.Int("tokenizer.vocab_size", 1, int.MaxValue, c => c.Tokenizer.VocabSize, (c, v) => c with { Tokenizer = c.Tokenizer with { VocabSize = v } }),
+        FieldKinds.Int("tokenizer.vocab_size", SubwordTokenizer.MinVocabSize, int.MaxValue, c => c.Tokenizer.VocabSize, (c, v) => c with { Tokenizer = c.Tokenizer with { VocabSize = v } }),
 
         FieldKinds.Choice("model.cell", ModelConfig.Cells, false, c => c.Model.Cell, (c, v) => c with { Model = c.Model with { Cell = v! } }),
         FieldKinds.Int("model.embedding", 1, int.MaxValue, c => c.Model.Embedding, (c, v) => c with { Model = c.Model with { Embedding = v } }),

@@ -10,6 +10,7 @@
 // Finished hypotheses are kept sorted, at most k. A sentence stops when it has k finished hypotheses and the
 // best active one cannot beat the worst of them: its log-prob can only fall, and lp(length) <= lp(max length) for
 // alpha >= 0, so the bound logProb / lp(maxLength) is safe (for alpha = 0 it is just the log-prob).
+using Seq2SeqRev.Reversible;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -47,7 +48,7 @@ public static class BeamSearch
 
                 var prefixScores = active.SelectMany(a => beams[a].Scores).ToArray();
                 using var prefix = tensor(prefixScores, device: masked.device).view(active.Count, width, 1);
-                using var candidates = (masked.view(active.Count, width, vocab) + prefix).view(active.Count, width * vocab);
+                using var candidates = masked.view(active.Count, width, vocab).add(prefix, Scalars.UnitAlpha).view(active.Count, width * vocab);
                 int count = (int)Math.Min(2L * k, width * vocab);
                 var (values, indices) = candidates.topk(count, dim: 1);
                 var candidateScores = values.data<double>().ToArray();

@@ -1,6 +1,7 @@
 // SearchSupport: helpers shared by beam and greedy search so that both see exactly the same numbers.
 // Guarantees: masked log-probabilities are float64 (so cumulative sums are identical in both searches), PAD and
 // BOS are never produced (unless they equal EOS or lie outside the vocabulary), EOS is masked before MinLength.
+using Seq2SeqRev.Reversible;
 using static TorchSharp.torch;
 
 namespace Seq2SeqRev.Model.Search;
@@ -38,7 +39,7 @@ internal static class SearchSupport
         if (banned.Count > 0)
         {
             using var index = tensor(banned.ToArray(), device: masked.device);
-            masked.index_fill_(1, index, double.NegativeInfinity);
+            masked.index_fill_(1, index, Scalars.Float64(double.NegativeInfinity));
         }
         return masked;
     }

@@ -38,7 +38,7 @@ public sealed class BaselineSeq2Seq : Seq2SeqModel
     {
         if (MemoryMode == "checkpoint") return (CheckpointedBackward(b, m), null, null);
         var nll = GraphLoss(b, m);
-        nll.div(b.Batch).backward();
+        using (var batch = b.Batch.ToScalar()) nll.div(batch).backward();
         return (nll.item<float>(), null, null);
     }
 
@@ -59,8 +59,11 @@ public sealed class BaselineSeq2Seq : Seq2SeqModel
 
     private double CheckpointedBackward(PreparedBatch b, DropoutMasks m)
     {
-        Tensor[][] EncStep(int t, Tensor[][] s) =>
-            encoder.Step(encoder.Embed(b.Src[t], m.EncoderEmbedding), s, b.SrcLengths.gt(t), m.EncoderLayers);
+        Tensor[][] EncStep(int t, Tensor[][] s)
+        {
+            using var step = t.ToScalar();
+            return encoder.Step(encoder.Embed(b.Src[t], m.EncoderEmbedding), s, b.SrcLengths.gt(step), m.EncoderLayers);
+        }
         Tensor[][] DecStep(int t, Tensor[][] s) =>
             decoder.Step(decoder.Embed(b.TgtIn[t], m.DecoderEmbedding), s, null, m.DecoderLayers);
 
@@ -77,7 +80,8 @@ public sealed class BaselineSeq2Seq : Seq2SeqModel
         {
             var nll = StepNll(decoder.Attention, s[^1][0], m.Output, bank, b.SrcMask, b.TgtOut[t]);
             loss += nll.item<float>();
-            return nll.div(b.Batch);
+            using var batch = b.Batch.ToScalar();
+            return nll.div(batch);
         }
         var dInitial = SegmentCheckpoint.Backward(decCheckpoints, b.TgtSteps, decSegment, DecStep, StepLoss, null);
         var bankGrad = LockedDropout.Apply(bank.grad!.transpose(0, 1), m.Bank).contiguous();   // dL/d(top output) [S, B, H]

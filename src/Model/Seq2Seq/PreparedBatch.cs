@@ -5,6 +5,7 @@
 // batch from torch's global RNG in a fixed order (so two runs with the same seed get identical masks),
 // scaled by 1/(1-p), and are null in eval mode or when p = 0.
 using Seq2SeqRev.Model.Training;
+using Seq2SeqRev.Reversible;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -20,7 +21,8 @@ public sealed record PreparedBatch(Tensor Src, Tensor SrcLengths, Tensor SrcMask
     {
         var rows = sources.Select(s => s.Length == 0 ? new[] { Eos } : s).ToArray();
         var (ids, lengths, steps) = Pack(rows);
-        var mask = arange(steps).unsqueeze(0).lt(lengths.unsqueeze(1));
+        using var stop = steps.ToScalar();   // arange(steps) would make start 0 and step 1 as temporaries (Scalars)
+        var mask = arange(Scalars.Int64(0), stop, Scalars.Int64(1)).unsqueeze(0).lt(lengths.unsqueeze(1));
         return (ids, lengths, mask, steps);
     }
 
@@ -73,6 +75,7 @@ public sealed record DropoutMasks(Tensor? EncoderEmbedding, Tensor?[] EncoderLay
     {
         if (p <= 0) return null;
         if (p >= 1) throw new ArgumentException($"dropout must be < 1, got {p}");
-        return rand(batch, dim).lt(1 - p).to(ScalarType.Float32).div_(1 - p);
+        using var keep = (1 - p).ToScalar();
+        return rand(batch, dim).lt(keep).to(ScalarType.Float32).div_(keep);
     }
 }

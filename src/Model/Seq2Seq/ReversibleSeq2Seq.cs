@@ -83,7 +83,7 @@ public sealed class ReversibleSeq2Seq : Seq2SeqModel
         if (MemoryMode != "reversal")
         {
             var nll = GraphLoss(b, m);
-            nll.div(b.Batch).backward();
+            using (var batch = b.Batch.ToScalar()) nll.div(batch).backward();
             return (nll.item<float>(), null, null);
         }
 
@@ -112,7 +112,8 @@ public sealed class ReversibleSeq2Seq : Seq2SeqModel
         {
             var nll = StepNll(decoder.Attention, top, m.Output, bank, b.SrcMask, b.TgtOut[t]);
             loss += nll.item<float>();
-            return nll.div(b.Batch);
+            using var batch = b.Batch.ToScalar();
+            return nll.div(batch);
         }
         var dFinal = decoder.Rnn.Backward(decTape, decIn, StepLoss);
 
@@ -163,7 +164,8 @@ public sealed class ReversibleSeq2Seq : Seq2SeqModel
         var slices = new List<Tensor>();
         for (var t = 0; t < steps; t++)
         {
-            state = rnn.Step(encoder.Embed(src[t], null), state, lengths.gt(t));
+            using var step = t.ToScalar();
+            state = rnn.Step(encoder.Embed(src[t], null), state, lengths.gt(step));
             if (SliceColumns > 0) slices.Add(rnn.Format.ToFloat(rnn.SavedOf(state)));
         }
         var bank = Bank(UsesEmbedding ? encoder.Embed(src, null) : null, SliceColumns > 0 ? stack(slices) : null, null).contiguous();

@@ -4,6 +4,7 @@
 // from the last to the first, feeding the gradient w.r.t. a segment's end state into the next-earlier
 // segment, so at most one segment's graph is alive. The result equals ordinary backprop through the
 // same step function, and Backward returns dL/d(initial state).
+using Seq2SeqRev.Reversible;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -49,14 +50,14 @@ internal static class SegmentCheckpoint
             for (var t = start; t < end; t++)
             {
                 state = step(t, state);
-                if (stepLoss?.Invoke(t, state) is { } l) total = total is null ? l : total.add(l);
+                if (stepLoss?.Invoke(t, state) is { } l) total = total is null ? l : total.add(l, Scalars.UnitAlpha);
             }
             if (grads is not null)
                 for (var l = 0; l < state.Length; l++)
                     for (var p = 0; p < state[l].Length; p++)
                     {
                         var term = state[l][p].mul(grads[l][p]).sum();
-                        total = total is null ? term : total.add(term);
+                        total = total is null ? term : total.add(term, Scalars.UnitAlpha);
                     }
             total?.backward();
             grads = [.. leaves.Select(l => l.Select(p => (p.grad ?? zeros_like(p)).detach().clone().MoveToOuterDisposeScope()).ToArray())];

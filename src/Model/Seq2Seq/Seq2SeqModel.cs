@@ -104,7 +104,7 @@ public abstract class Seq2SeqModel : nn.Module, ITranslationModel
     {
         var logp = LogProbs(attention.forward(outputs, bank, srcMask));
         var picked = logp.gather(-1, target.unsqueeze(-1)).squeeze(-1);
-        return picked.mul(target.ne(PreparedBatch.Pad).to(ScalarType.Float32)).sum().neg();
+        return picked.mul(target.ne(Scalars.Int64(PreparedBatch.Pad)).to(ScalarType.Float32)).sum().neg();
     }
 
     /// <summary>Summed CE of one decoder step: top output [B, H] → output dropout → attention → generator.</summary>

@@ -12,6 +12,10 @@ namespace Seq2SeqRev.Model.Tokenization;
 public sealed class SubwordTokenizer
 {
     public const int PadId = 0, UnkId = 1, BosId = 2, EosId = 3, SpecialCount = 4;
+
+    /// <summary>Smallest vocabulary <see cref="Learn"/> accepts: the 4 specials and the 256 byte symbols.</summary>
+    public const int MinVocabSize = SpecialCount + 256;
+
     public static IReadOnlyList<string> SpecialTokens { get; } = ["<pad>", "<unk>", "<s>", "</s>"];
     private const string Format = "seq2seqrev-bytelevel-bpe/1";
 

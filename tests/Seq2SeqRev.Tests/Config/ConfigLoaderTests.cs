@@ -70,6 +70,24 @@ public sealed class ConfigLoaderTests : IDisposable
         AssertUserError(() => ConfigLoader.Load(path, []), $"{path}:", expected);
     }
 
+    /// <summary>The tokenizer needs its 4 specials and 256 byte symbols: a smaller vocabulary is a config error
+    /// naming key, file and line and the allowed range (it used to crash the trainer inside the BPE learner).</summary>
+    [Theory]
+    [InlineData(0)]
+    [InlineData(100)]
+    [InlineData(255)]
+    [InlineData(259)]
+    public void VocabSizeBelowSpecialsPlusBytesIsOutOfRange(int vocab)
+    {
+        var path = _files.Write("x.yaml", $"tokenizer:\n  vocab_size: {vocab}\n");
+        var message = AssertUserError(() => ConfigLoader.Load(path, []));
+        Assert.Equal($"{path}:2: tokenizer.vocab_size = {vocab} is out of range (allowed: integer >= 260)", message);
+        var empty = _files.Write("y.yaml", "");
+        AssertUserError(() => ConfigLoader.Load(empty, [$"tokenizer.vocab_size={vocab}"]),
+            $"override 'tokenizer.vocab_size={vocab}': tokenizer.vocab_size = {vocab} is out of range (allowed: integer >= 260)");
+        Assert.Equal(260, ConfigLoader.Load(empty, ["tokenizer.vocab_size=260"]).Tokenizer.VocabSize);
+    }
+
     [Theory]
     [InlineData("training:\n  epochs: ten\n", ":2: training.epochs = ten is not an integer (allowed: integer >= 1)")]
     [InlineData("training:\n  epochs: 1.5\n", ":2: training.epochs = 1.5 is not an integer")]

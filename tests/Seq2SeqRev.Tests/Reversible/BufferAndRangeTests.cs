@@ -80,7 +80,7 @@ public class BufferAndRangeTests(ITestOutputHelper output)
         var rnn = new ReversibleRnn("enc", ReversibleCellKind.RevLSTM, 2, 4, 1, ForgetLimit.None);
         foreach (var p in rnn.parameters()) p.zero_();
         foreach (var (name, p) in rnn.named_parameters())
-            if (name.EndsWith("bias")) p.fill_(20f);
+            if (name.EndsWith("bias")) p.fill_(Scalars.Float32(20f));
         var x = zeros(400, 1, 2);
         var e = Assert.Throws<StateRangeException>(() => rnn.Forward(t => x[t], 400, null, rnn.ZeroState(1)));
         Assert.Contains("enc.layer0", e.Message);

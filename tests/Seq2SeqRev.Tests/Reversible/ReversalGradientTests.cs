@@ -31,13 +31,14 @@ public class ReversalGradientTests
         var g = new Generator(9);
         var weights = randn(steps, batch, hidden, generator: g);
         var finalWeights = randn(batch, hidden, generator: g);
-        var dropout = layers > 1 ? bernoulli(full(batch, hidden, 0.7f), g).div(0.7f) : null;
+        var keep = Scalars.Float32(0.7f);
+        var dropout = layers > 1 ? bernoulli(full(batch, hidden, keep), g).div(keep) : null;
         IReadOnlyList<Tensor?> masks = [null, dropout];
 
         // 1. ordinary autograd through the fixed-point forward
         var x1 = x.clone().requires_grad_(true);
         var (outputs, final) = rnn.ForwardWithGraph(t => x1[t], steps, lengths, rnn.ZeroState(batch), masks);
-        var loss = stack(outputs).mul(weights).sum().add(final.TopOutput.mul(finalWeights).sum());
+        var loss = stack(outputs).mul(weights).sum().add(final.TopOutput.mul(finalWeights).sum(), Scalars.UnitAlpha);
         loss.backward();
         var expected = rnn.parameters().Select(p => p.grad!.clone()).ToArray();
         var expectedInput = x1.grad!.clone();

@@ -3,6 +3,7 @@
 // Guarantees: computes in float64 and returns float32 log-probs, so rows do not depend on batch composition;
 // records the row count of every Step call; owns and disposes its modules; creates no leaked tensors.
 using Seq2SeqRev.Model.Search;
+using Seq2SeqRev.Reversible;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -72,7 +73,7 @@ internal sealed class RandomGruStepDecoder : IStepDecoder, IDisposable
         {
             var bias = new double[Vocab];
             bias[Eos] = _eosBias;
-            logits = logits + tensor(bias);
+            logits = logits.add(tensor(bias), Scalars.UnitAlpha);
         }
         var logProbs = nn.functional.log_softmax(logits, 1).to(ScalarType.Float32);
         return (logProbs.MoveToOuterDisposeScope(), new DecoderState([hidden]));

@@ -3,6 +3,7 @@
 using Seq2SeqRev.Model;
 using Seq2SeqRev.Model.Config;
 using Seq2SeqRev.Model.Search;
+using Seq2SeqRev.Reversible;
 using Xunit;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
@@ -78,7 +79,7 @@ public sealed class Seq2SeqModelTests(ITestOutputHelper output)
                 Assert.Equal(new long[] { 3, Seq2SeqTestKit.Vocab }, logProbs.shape);
                 Assert.Equal(ScalarType.Float32, logProbs.dtype);
                 Assert.Equal(3, next.Rows);
-                Assert.True(logProbs.exp().sum(1).sub(1).abs().max().item<float>() < 1e-4);
+                Assert.True(logProbs.exp().sum(1).sub(Scalars.Int64(1)).abs().max().item<float>() < 1e-4);
                 // The input state is untouched and can be stepped again with the same result.
                 var (again, next2) = model.Step(prev, state);
                 using (again) using (next2) Assert.True(again.equal(logProbs).all().item<bool>());

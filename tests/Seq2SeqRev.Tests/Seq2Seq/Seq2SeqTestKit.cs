@@ -76,7 +76,11 @@ internal static class Seq2SeqTestKit
     {
         using var _ = no_grad();
         foreach (var p in model.Module.parameters())
-            if (p.grad is { } g) p.sub_(g.mul(lr));
+            if (p.grad is { } g)
+            {
+                using var rate = lr.ToScalar();
+                p.sub_(g.mul(rate));
+            }
         model.Module.zero_grad();
     }
 }

@@ -30,7 +30,7 @@ internal sealed class TinyTestModel : ITranslationModel
     {
         using var scope = NewDisposeScope();
         var (loss, tokens) = Loss(batch);
-        (loss / batch.Sources.Count).backward();
+        using (var sentences = batch.Sources.Count.ToScalar()) loss.div(sentences).backward();
         return new StepResult(loss.item<float>(), tokens, batch.Sources.Count, null, null);
     }
 

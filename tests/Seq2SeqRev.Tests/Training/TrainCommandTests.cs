@@ -24,6 +24,14 @@ public sealed class TrainCommandTests
     }
 
     [Fact]
+    public void VocabSizeBelowByteAlphabetIsOneLineError()
+    {
+        using var dir = new TempDir();
+        var (exit, stderr) = TrainingTestKit.RunTrain("--config", TrainingTestKit.QuickYaml, "--run-dir", dir.Path, "tokenizer.vocab_size=200");
+        CliProcess.AssertOneLineError(exit, stderr, "tokenizer.vocab_size = 200 is out of range (allowed: integer >= 260)");
+    }
+
+    [Fact]
     public void MissingConfigFileIsOneLineError()
     {
         var (exit, stderr) = TrainingTestKit.RunTrain("--config", "/nonexistent/x.yaml");
