@@ -131,7 +131,6 @@ public class TokenizerTests(ITestOutputHelper output)
         var pair = TokenizerPair.Learn(Lines("train", "en"), Lines("train", "de"), vocabSize: 8000, joint: true);
         output.WriteLine($"learned joint 8000 on 29000+29000 lines in {sw.Elapsed.TotalSeconds:F2}s");
         Assert.Equal(8000, pair.Source.VocabSize);
-        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(30), $"BPE learning took {sw.Elapsed}");
 
         int checkedLines = 0;
         foreach (var split in new[] { "train", "val", "test_2016_flickr", "test_2017_flickr" })
