@@ -42,12 +42,18 @@ internal static class CliProcess
         return (p.ExitCode, stdout, stderr.Result);
     }
 
-    public static void AssertOneLineError(int exit, string stderr, string expected)
+    /// <summary>Exit 2 and exactly one stderr line, "error: ..." containing <paramref name="expected"/>; returns that line.</summary>
+    public static string AssertOneLineError(int exit, string stderr, string expected)
     {
         Assert.Equal(2, exit);
         var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.True(lines.Length == 1, $"expected one line, got:\n{stderr}");
         Assert.StartsWith("error: ", lines[0]);
         Assert.Contains(expected, lines[0]);
+        return lines[0];
     }
+
+    /// <summary>As <see cref="AssertOneLineError"/>, and the line is exactly "error: " + <paramref name="expected"/>.</summary>
+    public static void AssertExactOneLineError(int exit, string stderr, string expected) =>
+        Assert.Equal("error: " + expected, AssertOneLineError(exit, stderr, expected));
 }

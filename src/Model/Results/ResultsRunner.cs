@@ -91,10 +91,8 @@ public static class ResultsRunner
             string where = options.TestSplits is null ? $"{run.ConfigPath}: data.test" : "--test";
             throw new UserError($"{where}: split '{split}' is not in corpus '{manifest.Name}' ({manifest.Source}) of run {run.Dir} (allowed: {string.Join(", ", manifest.Splits)})");
         }
+        // The resolver finds (or fails on) every split's files of both languages, so the test files exist after it.
         var corpus = TrainingData.Corpus(config with { Data = config.Data with { Test = [.. splits] } }, options.ManifestDir);
-        foreach (var split in splits)
-            foreach (var lang in new[] { config.Data.SrcLang, config.Data.TgtLang })
-                if (!File.Exists(corpus.PathOf(split, lang))) throw new UserError($"{corpus.PathOf(split, lang)}: missing ({corpus.Origin})");
         return new Plan(run, label, corpus, [.. splits]);
     }
 

@@ -11,14 +11,6 @@ namespace Seq2SeqRev.Tests.Translation;
 [Collection(TorchRngCollection.Name)]
 public sealed class TranslateCommandTests(TinyTrainedModelFixture model) : IClassFixture<TinyTrainedModelFixture>
 {
-    private static void AssertOneLineError(int exit, string stderr, string expected)
-    {
-        Assert.Equal(2, exit);
-        var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.True(lines.Length == 1, $"expected one line, got:\n{stderr}");
-        Assert.Equal("error: " + expected, lines[0]);
-    }
-
     [Fact]
     public void TranslatesToAFile()
     {
@@ -52,7 +44,7 @@ public sealed class TranslateCommandTests(TinyTrainedModelFixture model) : IClas
     public void MissingModelIsOneLineError()
     {
         var (exit, _, stderr) = RunProcess("--model", "/nonexistent/run");
-        AssertOneLineError(exit, stderr, "/nonexistent/run: no such model (expected a run directory or a .ckpt file)");
+        CliProcess.AssertExactOneLineError(exit, stderr, "/nonexistent/run: no such model (expected a run directory or a .ckpt file)");
     }
 
     [Fact]
@@ -61,13 +53,13 @@ public sealed class TranslateCommandTests(TinyTrainedModelFixture model) : IClas
         using var dir = new TempDir();
         var path = dir.File("x.ckpt", "seed: 1\n");
         var (exit, _, stderr) = RunProcess("--model", path);
-        AssertOneLineError(exit, stderr, $"{path}: not a Seq2SeqRev checkpoint");
+        CliProcess.AssertExactOneLineError(exit, stderr, $"{path}: not a Seq2SeqRev checkpoint");
     }
 
     [Fact]
     public void NBestLargerThanBeamIsOneLineError()
     {
         var (exit, _, stderr) = RunProcess("--model", model.RunDir, "--beam", "2", "--nbest", "3");
-        AssertOneLineError(exit, stderr, "--nbest 3 is larger than --beam 2");
+        CliProcess.AssertExactOneLineError(exit, stderr, "--nbest 3 is larger than --beam 2");
     }
 }
