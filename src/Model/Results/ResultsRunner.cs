@@ -101,7 +101,7 @@ public static class ResultsRunner
         var data = plan.Run.Config.Data;
         var sourcePath = plan.Corpus.PathOf(split, data.SrcLang);
         var referencePath = plan.Corpus.PathOf(split, data.TgtLang);
-        var references = ReadLines(referencePath);
+        var references = ScoringLineReader.ReadFile(referencePath, "reference");
         var hypPath = Path.Combine(plan.Run.Dir, "test", ResultsReport.HypothesisFile(split, options.Beam));
         options.Log($"{plan.Label}: translating {split} ({references.Count} sentences, beam {options.Beam}) ...");
 
@@ -149,18 +149,5 @@ public static class ResultsRunner
         head.Position = 0;
         using var input = new LineReader(head, source);
         translator.Run(input, TextWriter.Null, _ => { }, cancel: options.Cancel);
-    }
-
-    /// <summary>The lines of a plain or gzip reference file, strictly UTF-8, rstripped as sacreBLEU's CLI does.</summary>
-    private static List<string?> ReadLines(string path)
-    {
-        var lines = new List<string?>();
-        using var reader = new LineReader(path);
-        while (reader.ReadLine(out var bytes))
-        {
-            if (!LineReader.TryDecode(bytes, out var text)) throw new UserError($"{path}:{reader.LineNumber}: invalid UTF-8");
-            lines.Add(PythonText.RStrip(text!));
-        }
-        return lines;
     }
 }

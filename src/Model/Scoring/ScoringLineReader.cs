@@ -1,7 +1,10 @@
-// Line reading for the score command. Guarantees: input is decoded as strict UTF-8 (an invalid
-// sequence throws UserError naming the source and 1-based line); lines are split on '\n' only (a
-// lone '\r' never ends a line); a final '\n' does not start an extra line; each line is rstripped
-// with Python's whitespace set, as sacreBLEU's CLI does. A missing file throws UserError naming it.
+// Line reading for everything that scores (score, translate --ref, report). Guarantees: a file whose
+// first bytes are the gzip magic (1F 8B) is decompressed, as sacreBLEU's smart_open does for .gz;
+// input is decoded as strict UTF-8 (an invalid sequence throws UserError naming the source and
+// 1-based line); lines are split on '\n' only (a lone '\r' never ends a line); a final '\n' does not
+// start an extra line; each line is rstripped with Python's whitespace set, as sacreBLEU's CLI does.
+// A missing file or corrupt gzip data throws UserError naming it.
+using System.IO.Compression;
 using System.Text;
 using Seq2SeqRev.Model.Cli;
 
@@ -17,6 +20,11 @@ internal static class ScoringLineReader
         try
         {
             bytes = File.ReadAllBytes(path);
+            if (bytes is [0x1F, 0x8B, ..]) bytes = Gunzip(bytes);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new UserError($"{role} file {path}: corrupt gzip data ({e.Message})");
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
@@ -27,6 +35,14 @@ internal static class ScoringLineReader
             throw new UserError($"cannot read {role} file {path}: {e.Message}");
         }
         return Split(bytes, path);
+    }
+
+    private static byte[] Gunzip(byte[] compressed)
+    {
+        using var gzip = new GZipStream(new MemoryStream(compressed), CompressionMode.Decompress);
+        using var plain = new MemoryStream();
+        gzip.CopyTo(plain);
+        return plain.ToArray();
     }
 
     public static List<string> ReadStream(Stream stream, string name)

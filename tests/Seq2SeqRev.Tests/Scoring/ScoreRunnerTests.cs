@@ -1,8 +1,9 @@
 // The `score` command core (ScoreRunner) and its System.CommandLine wiring (ScoreCommand), run
 // in-process on temporary files. Guarantees checked: sacreBLEU text and JSON output, stdin input,
-// '\n'-only line splitting with rstrip, and one-line UserErrors for missing files, line-count
-// mismatches, invalid UTF-8 and bad option values.
+// '\n'-only line splitting with rstrip, gzip-compressed files read like plain ones, and one-line
+// UserErrors for missing files, corrupt gzip data, line-count mismatches, invalid UTF-8 and bad option values.
 using System.CommandLine;
+using System.IO.Compression;
 using System.Text;
 using Seq2SeqRev.Model.Cli;
 using Seq2SeqRev.Model.Scoring;
@@ -99,6 +100,34 @@ public sealed class ScoreRunnerTests : IDisposable
         var hyp = Write("h.txt", "\nx\n");
         var refFile = Write("r.txt", "\nx\n");
         Assert.Contains("hyp_len = 1 ref_len = 1", Run(new ScoreOptions { HypPath = hyp, RefPaths = [refFile] }));
+    }
+
+    [Fact]
+    public void GzipFilesScoreLikePlainOnes()
+    {
+        var (hyp, r1, r2) = ReadmeFiles();
+        var plain = Run(new ScoreOptions { HypPath = hyp, RefPaths = [r1, r2] });
+        Assert.Equal(plain, Run(new ScoreOptions { HypPath = Gzip(hyp), RefPaths = [Gzip(r1), r2] }));
+    }
+
+    [Fact]
+    public void CorruptGzipIsNamed()
+    {
+        var (hyp, r1, _) = ReadmeFiles();
+        var gz = File.ReadAllBytes(Gzip(r1));
+        // the gzip header, then a deflate block of the reserved type 3
+        var broken = WriteBytes("broken.gz", gz[..10].Concat(Enumerable.Repeat((byte)0xFF, 16)).ToArray());
+        var e = Assert.Throws<UserError>(() => Run(new ScoreOptions { HypPath = hyp, RefPaths = [broken] }));
+        Assert.StartsWith($"reference file {broken}: corrupt gzip data", e.Message);
+        Assert.DoesNotContain('\n', e.Message);
+    }
+
+    private static string Gzip(string path)
+    {
+        var gzPath = path + ".gz";
+        using (var gz = new GZipStream(File.Create(gzPath), CompressionLevel.Fastest))
+            gz.Write(File.ReadAllBytes(path));
+        return gzPath;
     }
 
     [Fact]
