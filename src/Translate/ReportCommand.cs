@@ -64,12 +64,12 @@ internal static class ReportCommand
             else ResultsTables.Write(report, AnsiConsole.Console);
             if (p.GetValue(json) is { } jsonPath)
             {
-                Write(jsonPath, () => AtomicFile.Write(jsonPath, s => s.Write(System.Text.Encoding.UTF8.GetBytes(report.ToJson() + "\n"))));
+                AtomicFile.WriteOutput(jsonPath, s => s.Write(System.Text.Encoding.UTF8.GetBytes(report.ToJson() + "\n")));
                 Console.Error.WriteLine($"wrote {jsonPath}");
             }
             if (p.GetValue(plot) is { } png)
             {
-                Write(png, () => ResultsPlot.Save(report, png));
+                ResultsPlot.Save(report, png);
                 Console.Error.WriteLine($"wrote {png}");
             }
             return 0;
@@ -80,13 +80,4 @@ internal static class ReportCommand
     /// <summary>"a, b" → ["a", "b"]; an empty list is left for ResultsRunner to reject.</summary>
     private static string[] Splits(string text) =>
         text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-
-    private static void Write(string path, Action write)
-    {
-        try { write(); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new UserError($"{path}: cannot write ({e.Message})");
-        }
-    }
 }

@@ -1,6 +1,6 @@
 // ResultsPlot: one PNG (ScottPlot 5) with two panels side by side — validation BLEU per epoch (left) and validation
 // loss per epoch (right) — one line per run, legend = run label. Guarantees: non-finite values are left out (a run
-// without any draws no line); the file is written atomically (AtomicFile), folder created.
+// without any draws no line); the file is written atomically (AtomicFile), folder created; a write failure is a one-line UserError naming it.
 using ScottPlot;
 using Seq2SeqRev.Model.Training;
 
@@ -17,7 +17,7 @@ public static class ResultsPlot
         Panel(multiplot.GetPlot(1), report, v => v.ValLoss, "Validation loss", "loss (cross-entropy per token)", Alignment.UpperRight);
         using var image = multiplot.Render(width, height);
         var png = image.GetImageBytes(ImageFormat.Png);
-        AtomicFile.Write(path, stream => stream.Write(png));
+        AtomicFile.WriteOutput(path, stream => stream.Write(png));
     }
 
     private static void Panel(Plot plot, ResultsReport report, Func<ValidationMetrics, double> value, string title, string yLabel,

@@ -107,18 +107,11 @@ public static class ResultsRunner
 
         using var input = new LineReader(sourcePath);
         TranslationSummary summary = null!;
-        try
+        AtomicFile.WriteOutput(hypPath, stream =>
         {
-            AtomicFile.Write(hypPath, stream =>
-            {
-                using var writer = new StreamWriter(stream, Utf8, 1 << 16, leaveOpen: true) { NewLine = "\n" };
-                summary = translator.Run(input, writer, message => options.Log($"warning: {message}"), keepBest: true, cancel: options.Cancel);
-            });
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new UserError($"{hypPath}: cannot write ({e.Message})");
-        }
+            using var writer = new StreamWriter(stream, Utf8, 1 << 16, leaveOpen: true) { NewLine = "\n" };
+            summary = translator.Run(input, writer, message => options.Log($"warning: {message}"), keepBest: true, cancel: options.Cancel);
+        });
         if (references.Count != summary.Lines)
             throw new UserError($"{referencePath}: {references.Count} reference lines but {sourcePath} has {summary.Lines} lines");
 

@@ -1,5 +1,8 @@
 // AtomicFile: replaces a file so that readers (and a crash at any moment) see either the old complete file or
-// the new complete file: write "<path>.tmp", flush to disk (fsync), rename over <path>.
+// the new complete file: write "<path>.tmp", flush to disk (fsync), rename over <path>. WriteOutput is the same for
+// a user-named output file: an I/O failure becomes a one-line UserError naming it.
+using Seq2SeqRev.Model.Cli;
+
 namespace Seq2SeqRev.Model.Training;
 
 public static class AtomicFile
@@ -21,6 +24,17 @@ public static class AtomicFile
         finally
         {
             if (File.Exists(temp)) File.Delete(temp);
+        }
+    }
+
+    /// <summary><see cref="Write"/>, with an IOException or UnauthorizedAccessException (from the file or from
+    /// <paramref name="write"/>) reported as the UserError "PATH: cannot write (reason)".</summary>
+    public static void WriteOutput(string path, Action<Stream> write)
+    {
+        try { Write(path, write); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UserError($"{path}: cannot write ({e.Message})");
         }
     }
 }

@@ -60,11 +60,7 @@ public static class TranslateRunner
         else
         {
             summary = null!;
-            try { AtomicFile.Write(request.Output, stream => summary = Translate(stream)); }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                throw new UserError($"{request.Output}: cannot write ({e.Message})");
-            }
+            AtomicFile.WriteOutput(request.Output, stream => summary = Translate(stream));
             stderr.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"translated {summary.Lines} lines ({summary.Translated} non-blank) in {summary.Seconds:F1} s, {summary.SentencesPerSecond:F1} sentences/s: {request.Output}"));
         }
