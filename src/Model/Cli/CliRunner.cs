@@ -4,13 +4,14 @@ namespace Seq2SeqRev.Model.Cli;
 
 /// <summary>
 /// Shared command-line conventions for both executables: a parse error or a <see cref="UserError"/>
-/// prints one line on stderr and exits 2; other failures exit 1.
+/// prints one line on stderr and exits 2; other failures exit 1. Before a command that uses TorchSharp runs, the
+/// native library is checked (<see cref="NativeTorch"/>); commands named in <c>withoutTorch</c> skip the check.
 /// </summary>
 public static class CliRunner
 {
     public const int ExitBadInput = 2;
 
-    public static int Run(RootCommand root, string[] args)
+    public static int Run(RootCommand root, string[] args, params string[] withoutTorch)
     {
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
@@ -20,6 +21,8 @@ public static class CliRunner
         }
         try
         {
+            var command = parsed.CommandResult.Command;
+            if (command != root && !withoutTorch.Contains(command.Name)) NativeTorch.EnsureLoadable();
             return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (UserError e)
