@@ -9,45 +9,46 @@ using static TorchSharp.torch;
 
 namespace Seq2SeqRev.Attention;
 
+/// <summary>How a query is scored against a memory-bank vector.</summary>
+public enum AttentionScore { General, Dot, Concat }
+
 /// <summary>Luong global attention: (query [B,T,H], memory [B,S,C], mask [B,S] bool, true = real token) → [B,T,H].</summary>
 public sealed class GlobalAttention : nn.Module<Tensor, Tensor, Tensor, Tensor>
 {
-    public static readonly IReadOnlyList<string> Kinds = ["general", "dot", "concat"];
-
     private readonly Linear? linear_in;
     private readonly Linear? linear_query;
     private readonly Linear? linear_context;
     private readonly Linear? v;
     private readonly Linear linear_out;
 
-    public GlobalAttention(string kind, int querySize, int contextSize) : base(nameof(GlobalAttention))
+    public GlobalAttention(AttentionScore kind, int querySize, int contextSize) : base(nameof(GlobalAttention))
     {
         Kind = kind;
         QuerySize = querySize;
         ContextSize = contextSize;
         switch (kind)
         {
-            case "general":
+            case AttentionScore.General:
                 linear_in = nn.Linear(querySize, contextSize, hasBias: false);
                 break;
-            case "dot":
+            case AttentionScore.Dot:
                 if (contextSize != querySize)
                     throw new ArgumentException($"dot attention needs the memory bank size ({contextSize}) to equal the hidden size ({querySize}); use general or concat");
                 break;
-            case "concat":
+            case AttentionScore.Concat:
                 // W[h_t; h_s] split into its query and context columns (same function, cheaper over S).
                 linear_query = nn.Linear(querySize, querySize, hasBias: false);
                 linear_context = nn.Linear(contextSize, querySize, hasBias: false);
                 v = nn.Linear(querySize, 1, hasBias: false);
                 break;
             default:
-                throw new ArgumentException($"unknown attention '{kind}' (allowed: {string.Join(", ", Kinds)})");
+                throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown attention score");
         }
         linear_out = nn.Linear(contextSize + querySize, querySize, hasBias: false);
         RegisterComponents();
     }
 
-    public string Kind { get; }
+    public AttentionScore Kind { get; }
     public int QuerySize { get; }
     public int ContextSize { get; }
 

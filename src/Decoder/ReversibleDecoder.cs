@@ -1,6 +1,12 @@
-// ReversibleDecoder: embedding + ReversibleRnn (no saved columns, its own information buffer) and
-// Luong attention over the encoder's memory bank. No input feeding, so the decoder reverses without
-// attention contexts (MacKay et al. 2018 §3). Inference steps the same cells with buffer = null.
+// ReversibleDecoder: embedding + ReversibleRnn (its own information buffer, no saved columns) + Luong attention over
+// the encoder's memory bank, and the decoder's reversal. No input feeding, so the recurrence never sees attention and
+// the decoder reverses without attention contexts (MacKay et al. 2018 §3).
+// Guarantees: the forward pass for reversal (Forward) keeps only the stack's tape (final state, sealed buffer), the
+// target ids and the masks; Reverse walks back from the last step, rebuilding every state exactly, and at each step
+// computes the attentional vector of the reconstructed top output (output mask, attention over the bank) and hands it
+// to the caller's loss (the generator and cross-entropy live in the model), backpropagating one step at a time; it
+// returns the gradient of the initial state (for the encoder's final state) and of the memory bank, equal (to float
+// rounding) to ordinary backprop through ForwardWithGraph. Inference (Step) runs the same cells without a buffer.
 using Seq2SeqRev.Attention;
 using Seq2SeqRev.Reversible;
 using TorchSharp;
@@ -9,6 +15,9 @@ using static TorchSharp.torch;
 
 namespace Seq2SeqRev.Decoder;
 
+/// <summary>The loss of decoder step <c>t</c> given its attentional vectors [B, 1, H] (a scalar with graph), or null.</summary>
+public delegate Tensor? AttentionalLoss(int step, Tensor attentional);
+
 public sealed class ReversibleDecoder : nn.Module
 {
     private readonly Embedding embedding;
@@ -16,7 +25,7 @@ public sealed class ReversibleDecoder : nn.Module
     private readonly GlobalAttention attention;
 
     public ReversibleDecoder(ReversibleCellKind kind, int vocabSize, int embeddingSize, int hiddenSize, int layers,
-        ForgetLimit limit, FixedPointFormat format, string attentionKind, int contextSize) : base(nameof(ReversibleDecoder))
+        ForgetLimit limit, FixedPointFormat format, AttentionScore attentionKind, int contextSize) : base(nameof(ReversibleDecoder))
     {
         embedding = nn.Embedding(vocabSize, embeddingSize);
         rnn = new ReversibleRnn("rnn", kind, embeddingSize, hiddenSize, layers, limit, 0, format);
@@ -27,8 +36,48 @@ public sealed class ReversibleDecoder : nn.Module
     public ReversibleRnn Rnn => rnn;
     public GlobalAttention Attention => attention;
 
-    public Tensor Embed(Tensor ids, Tensor? mask) => LockedDropout.Apply(embedding.forward(ids), mask);
+    public Tensor Embed(Tensor ids, Tensor? mask) => LockedDropout.Embed(embedding, ids, mask);
 
     /// <summary>The step-input function over decoder inputs [T, B] ([BOS, y1..yn] padded).</summary>
     public Func<int, Tensor> Inputs(Tensor tgtIn, Tensor? mask) => t => Embed(tgtIn[t], mask);
+
+    /// <summary>Attentional vectors [B, T, H] of queries [B, T, H] (top outputs, output mask already applied).</summary>
+    public Tensor Attend(Tensor queries, Tensor bank, Tensor srcMask) => attention.forward(queries, bank, srcMask);
+
+    /// <summary>Ordinary autograd (straight-through fixed point) from <paramref name="initial"/>: the top output
+    /// [B, H] of every step, with graph.</summary>
+    public List<Tensor> ForwardWithGraph(Tensor tgtIn, Tensor lengths, int steps, DecoderDropout m, RnnState initial) =>
+        rnn.ForwardWithGraph(Inputs(tgtIn, m.Embedding), steps, lengths, initial, m.Layers).Outputs;
+
+    /// <summary>One inference step of every layer (no gradients, no buffer).</summary>
+    public RnnState Step(Tensor previousTokens, RnnState state) => rnn.Step(Embed(previousTokens, null), state);
+
+    /// <summary>Forward pass for training by reversal from the encoder's final state (no gradients).</summary>
+    public DecoderTape Forward(Tensor tgtIn, Tensor lengths, int steps, DecoderDropout m, RnnState initial) =>
+        new(rnn.Forward(Inputs(tgtIn, m.Embedding), steps, lengths, initial, m.Layers), tgtIn, m);
+
+    /// <summary>
+    /// The decoder's reversal. For t = T−1 … 0 it rebuilds the states exactly, computes the attentional vectors of
+    /// step t over <paramref name="bank"/> (a leaf that requires grad) and backpropagates <paramref name="loss"/>(t, ·)
+    /// through that one step. Returns dL/d(initial state) [layer][part] and dL/d(bank) (taken from the bank).
+    /// </summary>
+    public (Tensor[][] InitialGrad, Tensor BankGrad) Reverse(DecoderTape tape, Tensor bank, Tensor srcMask, AttentionalLoss loss)
+    {
+        Tensor? StepLoss(int t, Tensor top) =>
+            loss(t, Attend(LockedDropout.Apply(top, tape.Dropout.Output).unsqueeze(1), bank, srcMask));
+        var initialGrad = rnn.Backward(tape.Rnn, Inputs(tape.TgtIn, tape.Dropout.Embedding), StepLoss);
+        var bankGrad = bank.grad ?? zeros_like(bank);
+        return (initialGrad, bankGrad);
+    }
+}
+
+/// <summary>What the decoder's forward pass for reversal keeps: the stack's tape (final state, sealed buffer), the
+/// decoder input ids [T, B] (embeddings are recomputed from them) and the batch's masks.</summary>
+public sealed class DecoderTape(ReversalTape rnn, Tensor tgtIn, DecoderDropout dropout) : IDisposable
+{
+    public ReversalTape Rnn { get; } = rnn;
+    public Tensor TgtIn { get; } = tgtIn;
+    public DecoderDropout Dropout { get; } = dropout;
+
+    public void Dispose() => Rnn.Dispose();
 }

@@ -18,7 +18,7 @@ public sealed class RnnDecoder : nn.Module
     private readonly GlobalAttention attention;
 
     public RnnDecoder(bool lstm, int vocabSize, int embeddingSize, int hiddenSize, int layerCount,
-        string attentionKind, int contextSize) : base(nameof(RnnDecoder))
+        AttentionScore attentionKind, int contextSize) : base(nameof(RnnDecoder))
     {
         IsLstm = lstm;
         HiddenSize = hiddenSize;
@@ -38,31 +38,21 @@ public sealed class RnnDecoder : nn.Module
     public int Layers => layers.Count;
     public GlobalAttention Attention => attention;
 
-    public Tensor Embed(Tensor ids, Tensor? mask) => LockedDropout.Apply(embedding.forward(ids), mask);
+    public Tensor Embed(Tensor ids, Tensor? mask) => LockedDropout.Embed(embedding, ids, mask);
 
-    public Tensor[][] Step(Tensor x, Tensor[][] state, Tensor? active, IReadOnlyList<Tensor?>? layerMasks)
-    {
-        var next = new Tensor[Layers][];
-        for (var l = 0; l < Layers; l++)
+    /// <summary>Attentional vectors [B, T, H] of queries [B, T, H] (top outputs, output mask already applied).</summary>
+    public Tensor Attend(Tensor queries, Tensor bank, Tensor srcMask) => attention.forward(queries, bank, srcMask);
+
+    /// <summary>One step of every layer: x [B, E] (already embedded), state [layer][part] [B, H]; rows where
+    /// <paramref name="active"/> is false keep their state.</summary>
+    public Tensor[][] Step(Tensor x, Tensor[][] state, Tensor? active, IReadOnlyList<Tensor?>? layerMasks) =>
+        LayerStack.Step(Layers, x, state, active, layerMasks, (l, input, s) =>
         {
-            if (l > 0)
-            {
-                x = LockedDropout.Apply(next[l - 1][0], LockedDropout.ForLayer(layerMasks, l));
-            }
-            Tensor[] parts;
             if (layers[l] is LSTMCell lstm)
             {
-                var (h, c) = lstm.call(x, (state[l][0], state[l][1]));
-                parts = [h, c];
+                var (h, c) = lstm.call(input, (s[0], s[1]));
+                return [h, c];
             }
-            else parts = [((GRUCell)layers[l]).call(x, state[l][0])];
-            if (active is not null)
-            {
-                var a = active.unsqueeze(1);
-                parts = [.. parts.Select((p, i) => where(a, p, state[l][i]))];
-            }
-            next[l] = parts;
-        }
-        return next;
-    }
+            return [((GRUCell)layers[l]).call(input, s[0])];
+        });
 }

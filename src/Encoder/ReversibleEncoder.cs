@@ -1,7 +1,11 @@
-// ReversibleEncoder: embedding + ReversibleRnn (RevGRU/RevLSTM stack), trained by reversal.
-// Guarantees: the memory-bank columns it saves are ReversibleRnn's saved columns (k ≤ H/2: the top
-// h1[:, :k]; k = H: the whole top state); Embed is deterministic given ids and the locked dropout mask,
-// so inputs can be recomputed from token ids in the reverse pass; the stack's behaviour is unchanged.
+// ReversibleEncoder: embedding + ReversibleRnn (RevGRU/RevLSTM stack) and its reversal, the encoder of the paper.
+// Guarantees: the forward pass for reversal (Forward) keeps no per-step hidden state — only the stack's tape (final
+// state, sealed information buffer, the saved top-layer columns of every step), the source ids and the masks; the
+// memory bank is rebuilt from recomputed embeddings (Embed is deterministic given ids and the locked mask) and the
+// saved columns; Reverse takes the bank's gradient (embedding part and hidden-column part) and the gradient of the
+// final state, and leaves every parameter's gradient in .grad equal (to float rounding) to ordinary backprop through
+// ForwardWithGraph. The saved columns are ReversibleRnn's saved columns (k ≤ H/2: top h1[:, :k]; k = H: the whole
+// top state). Inference (Encode) runs the same cells without a buffer.
 using Seq2SeqRev.Reversible;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -11,24 +15,119 @@ namespace Seq2SeqRev.Encoder;
 
 public sealed class ReversibleEncoder : nn.Module
 {
+    /// <summary>Source positions per embedding backward in Reverse (bounds its temporaries).</summary>
+    private const int EmbeddingGradientChunk = 8;
+
     private readonly Embedding embedding;
     private readonly ReversibleRnn rnn;
 
     public ReversibleEncoder(ReversibleCellKind kind, int vocabSize, int embeddingSize, int hiddenSize, int layers,
-        ForgetLimit limit, int savedColumns, FixedPointFormat format) : base(nameof(ReversibleEncoder))
+        ForgetLimit limit, MemoryBankKind bank, int slice, FixedPointFormat format) : base(nameof(ReversibleEncoder))
     {
+        Bank = MemoryBankLayout.For(bank, embeddingSize, hiddenSize, slice);
+        if (bank is MemoryBankKind.Slice or MemoryBankKind.EmbeddingAndSlice && (slice < 1 || (slice > hiddenSize / 2 && slice != hiddenSize)))
+            throw new ArgumentException($"model.slice = {Bank.HiddenColumns} must be in 1..{hiddenSize / 2} (half the hidden size) or equal {hiddenSize}");
         EmbeddingSize = embeddingSize;
+        HiddenSize = hiddenSize;
         embedding = nn.Embedding(vocabSize, embeddingSize);
-        rnn = new ReversibleRnn("rnn", kind, embeddingSize, hiddenSize, layers, limit, savedColumns, format);
+        rnn = new ReversibleRnn("rnn", kind, embeddingSize, hiddenSize, layers, limit, Bank.HiddenColumns, format);
         RegisterComponents();
     }
 
     public int EmbeddingSize { get; }
+    public int HiddenSize { get; }
+    public MemoryBankLayout Bank { get; }
     public ReversibleRnn Rnn => rnn;
 
-    /// <summary>Embeddings of ids [...] with an optional locked dropout mask [B, E].</summary>
-    public Tensor Embed(Tensor ids, Tensor? mask) => LockedDropout.Apply(embedding.forward(ids), mask);
+    public Tensor Embed(Tensor ids, Tensor? mask) => LockedDropout.Embed(embedding, ids, mask);
 
     /// <summary>The step-input function over src [S, B]: embedding of step t with the batch's mask.</summary>
     public Func<int, Tensor> Inputs(Tensor src, Tensor? mask) => t => Embed(src[t], mask);
+
+    private Tensor HiddenColumnsOf(Tensor output) => Bank.HiddenColumns == HiddenSize ? output : output.narrow(1, 0, Bank.HiddenColumns);
+
+    /// <summary>Ordinary autograd (straight-through fixed point): the bank [B, S, C] and the final state, with graph.</summary>
+    public (Tensor Bank, RnnState Final) ForwardWithGraph(Tensor src, Tensor lengths, int steps, EncoderDropout m)
+    {
+        var (outputs, final) = rnn.ForwardWithGraph(Inputs(src, m.Embedding), steps, lengths, rnn.ZeroState((int)src.shape[1]), m.Layers);
+        var bank = Bank.Assemble(Bank.UsesEmbedding ? Embed(src, m.Embedding) : null,
+            Bank.HiddenColumns > 0 ? stack(outputs.Select(HiddenColumnsOf)) : null, m.Bank);
+        return (bank, final);
+    }
+
+    /// <summary>Inference: the bank [B, S, C] (contiguous) and the final fixed-point state, no gradients, no buffer.</summary>
+    public (Tensor Bank, RnnState Final) Encode(Tensor src, Tensor lengths)
+    {
+        using var noGrad = no_grad();
+        var steps = (int)src.shape[0];
+        var state = rnn.ZeroState((int)src.shape[1]);
+        var hidden = new List<Tensor>();
+        for (var t = 0; t < steps; t++)
+        {
+            using var step = t.ToScalar();
+            state = rnn.Step(Embed(src[t], null), state, lengths.gt(step));
+            if (Bank.HiddenColumns > 0) hidden.Add(rnn.Format.ToFloat(rnn.SavedOf(state)));
+        }
+        var bank = Bank.Assemble(Bank.UsesEmbedding ? Embed(src, null) : null, Bank.HiddenColumns > 0 ? stack(hidden) : null, null);
+        return (bank.contiguous(), state);
+    }
+
+    /// <summary>Forward pass for training by reversal (no gradients): only the tape survives.</summary>
+    public EncoderTape Forward(Tensor src, Tensor lengths, int steps, EncoderDropout m) =>
+        new(rnn.Forward(Inputs(src, m.Embedding), steps, lengths, rnn.ZeroState((int)src.shape[1]), m.Layers), src, m);
+
+    /// <summary>The memory bank [B, S, C] rebuilt once from the tape as a leaf that requires grad: recomputed
+    /// embeddings and the saved columns (the pieces it is built from are freed at once).</summary>
+    public Tensor MemoryBank(EncoderTape tape)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var steps = tape.Rnn.Steps;
+        var embedded = Bank.UsesEmbedding ? Embed(tape.Src, tape.Dropout.Embedding) : null;
+        var hidden = Bank.HiddenColumns > 0 ? rnn.Format.ToFloat(tape.Rnn.Saved!.narrow(0, 1, steps)) : null;
+        return Bank.Assemble(embedded, hidden, tape.Dropout.Bank).contiguous().requires_grad_(true).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The encoder's reversal: sends <paramref name="bankGrad"/> ([B, S, C], consumed) into the embedding (a few source
+    /// positions at a time, so no [S, B, E] copies are alive) and, as per-step gradients of the saved columns, into the
+    /// stack's reversal, which starts from <paramref name="finalGrad"/> (dL/d final state, [layer][part]).
+    /// Parameter gradients accumulate in .grad; the tape's buffer is emptied and checked.
+    /// </summary>
+    public void Reverse(EncoderTape tape, Tensor bankGrad, IReadOnlyList<IReadOnlyList<Tensor>> finalGrad)
+    {
+        var steps = tape.Rnn.Steps;
+        var e = Bank.EmbeddingColumns;
+        Tensor? hiddenGrad = null;
+        using (bankGrad)
+        {
+            if (Bank.UsesEmbedding)
+                for (var s0 = 0; s0 < steps; s0 += EmbeddingGradientChunk)
+                {
+                    using var chunkScope = NewDisposeScope();
+                    var n = Math.Min(EmbeddingGradientChunk, steps - s0);
+                    var grad = bankGrad.narrow(1, s0, n).narrow(2, 0, e).transpose(0, 1);
+                    torch.autograd.backward([Embed(tape.Src.narrow(0, s0, n), tape.Dropout.Embedding)], [grad.contiguous()]);
+                }
+            if (Bank.HiddenColumns > 0)
+                hiddenGrad = LockedDropout.Apply(bankGrad.narrow(2, e, Bank.HiddenColumns).transpose(0, 1), tape.Dropout.Bank).contiguous();
+        }
+        Func<int, Tensor, Tensor?>? columnLoss = hiddenGrad is null ? null : (t, top) => HiddenColumnsOf(top).mul(hiddenGrad[t]).sum();
+        var initialGrad = rnn.Backward(tape.Rnn, Inputs(tape.Src, tape.Dropout.Embedding), columnLoss, finalGrad);
+        foreach (var g in initialGrad) foreach (var p in g) p.Dispose();
+        hiddenGrad?.Dispose();
+    }
+}
+
+/// <summary>What the encoder's forward pass for reversal keeps: the stack's tape (final state, sealed buffer, saved
+/// columns), the source ids [S, B] (embeddings are recomputed from them) and the batch's masks.</summary>
+public sealed class EncoderTape(ReversalTape rnn, Tensor src, EncoderDropout dropout) : IDisposable
+{
+    public ReversalTape Rnn { get; } = rnn;
+    public Tensor Src { get; } = src;
+    public EncoderDropout Dropout { get; } = dropout;
+    /// <summary>The final state of every layer (the decoder's initial state).</summary>
+    public RnnState Final => Rnn.Final;
+
+    public void Dispose() => Rnn.Dispose();
 }

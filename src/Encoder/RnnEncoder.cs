@@ -39,13 +39,18 @@ public sealed class RnnEncoder : nn.Module
     public int PartCount => IsLstm ? 2 : 1;
 
     /// <summary>Embeddings of ids [...] with an optional locked dropout mask [B, E] (broadcast over time).</summary>
-    public Tensor Embed(Tensor ids, Tensor? mask) => LockedDropout.Apply(embedding.forward(ids), mask);
+    public Tensor Embed(Tensor ids, Tensor? mask) => LockedDropout.Embed(embedding, ids, mask);
+
+    /// <summary>The memory bank [B, S, H]: the top outputs [S, B, H] with the bank mask (the reference code applies
+    /// the output dropout to the attention memory).</summary>
+    public static Tensor MemoryBank(Tensor outputs, EncoderDropout m) => LockedDropout.Apply(outputs, m.Bank).transpose(0, 1);
 
     /// <summary>Fused run over src [S, B] with lengths [B] (int64, ≥ 1). Returns top outputs [S, B, H] and final states.</summary>
-    public (Tensor Outputs, Tensor[][] Final) Forward(Tensor src, Tensor lengths, Tensor? embeddingMask, IReadOnlyList<Tensor?>? layerMasks)
+    public (Tensor Outputs, Tensor[][] Final) Forward(Tensor src, Tensor lengths, EncoderDropout m)
     {
         var steps = src.shape[0];
-        var x = Embed(src, embeddingMask);
+        var layerMasks = m.Layers;
+        var x = Embed(src, m.Embedding);
         var final = new Tensor[Layers][];
         var cpuLengths = lengths.cpu();
         for (var l = 0; l < Layers; l++)
@@ -70,35 +75,17 @@ public sealed class RnnEncoder : nn.Module
 
     /// <summary>One step of every layer: x [B, E] (already embedded), state [layer][part] [B, H]; rows where
     /// <paramref name="active"/> is false keep their state.</summary>
-    public Tensor[][] Step(Tensor x, Tensor[][] state, Tensor? active, IReadOnlyList<Tensor?>? layerMasks)
-    {
-        var next = new Tensor[Layers][];
-        for (var l = 0; l < Layers; l++)
+    public Tensor[][] Step(Tensor x, Tensor[][] state, Tensor? active, IReadOnlyList<Tensor?>? layerMasks) =>
+        LayerStack.Step(Layers, x, state, active, layerMasks, (l, input, s) =>
         {
-            if (l > 0)
-            {
-                x = LockedDropout.Apply(next[l - 1][0], LockedDropout.ForLayer(layerMasks, l));
-            }
-            Tensor[] parts;
             if (layers[l] is LSTM lstm)
             {
-                var (_, h, c) = lstm.call(x.unsqueeze(0), (state[l][0].unsqueeze(0), state[l][1].unsqueeze(0)));
-                parts = [h.squeeze(0), c.squeeze(0)];
+                var (_, h, c) = lstm.call(input.unsqueeze(0), (s[0].unsqueeze(0), s[1].unsqueeze(0)));
+                return [h.squeeze(0), c.squeeze(0)];
             }
-            else
-            {
-                var (_, h) = ((GRU)layers[l]).call(x.unsqueeze(0), state[l][0].unsqueeze(0));
-                parts = [h.squeeze(0)];
-            }
-            if (active is not null)
-            {
-                var a = active.unsqueeze(1);
-                parts = [.. parts.Select((p, i) => where(a, p, state[l][i]))];
-            }
-            next[l] = parts;
-        }
-        return next;
-    }
+            var (_, hg) = ((GRU)layers[l]).call(input.unsqueeze(0), s[0].unsqueeze(0));
+            return [hg.squeeze(0)];
+        });
 
     /// <summary>All-zero state for <paramref name="batch"/> rows.</summary>
     public Tensor[][] ZeroState(int batch) =>

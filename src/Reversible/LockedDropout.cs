@@ -1,3 +1,4 @@
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Seq2SeqRev.Reversible;
@@ -11,6 +12,11 @@ public static class LockedDropout
 {
     /// <summary>x ⊙ mask, or x itself when there is no mask.</summary>
     public static Tensor Apply(Tensor x, Tensor? mask) => mask is null ? x : x.mul(mask);
+
+    /// <summary>Embeddings of <paramref name="ids"/> with an optional mask [B, E] (broadcast over time): the one
+    /// embedding lookup of every encoder and decoder, deterministic given ids and mask, so the reverse pass can
+    /// recompute a step's input from token ids.</summary>
+    public static Tensor Embed(Embedding embedding, Tensor ids, Tensor? mask) => Apply(embedding.forward(ids), mask);
 
     /// <summary>The mask for the input of <paramref name="layer"/> from a per-layer list (index = layer;
     /// missing or null entries mean none).</summary>

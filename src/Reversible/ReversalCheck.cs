@@ -64,14 +64,15 @@ public static class ReversalCheck
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        torch.manual_seed(o.Seed);
+        // Every random number comes from this run's own generator, never torch's global one: checks running in
+        // parallel (tests) cannot change each other's weights or inputs.
+        var g = new Generator((ulong)o.Seed);
         using var rnn = new ReversibleRnn("rnn", o.Cell, o.Input, o.Hidden, o.Layers, o.Limit, o.Slice);
         foreach (var (name, p) in rnn.named_parameters())
         {
             var fanIn = p.dim() == 2 ? p.shape[1] : p.shape[0];
-            p.uniform_(-o.WeightScale / Math.Sqrt(fanIn), o.WeightScale / Math.Sqrt(fanIn));
+            p.uniform_(-o.WeightScale / Math.Sqrt(fanIn), o.WeightScale / Math.Sqrt(fanIn), generator: g);
         }
-        var g = new Generator((ulong)o.Seed);
         var inputs = randn(o.Steps, o.Batch, o.Input, generator: g);
         var lengths = randint(1, o.Steps + 1, [o.Batch], generator: g, dtype: ScalarType.Int64);
         lengths[0] = tensor((long)o.Steps);

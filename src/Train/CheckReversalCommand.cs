@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
-using Seq2SeqRev.Model.Cli;
+using Seq2SeqRev.Cli;
 using Seq2SeqRev.Reversible;
 
 namespace Seq2SeqRev.Train;

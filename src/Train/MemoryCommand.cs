@@ -1,13 +1,13 @@
 // MemoryCommand: `seq2seqrev memory --config FILE [--config FILE ...] [--data val|synthetic] [--batch 64]
 // [--seq-lengths 10,25,50,100,200] [--json] [--markdown] [--plot FILE.png] [--checkpoint RUN_DIR_OR_FILE]
 // [--with-checkpointing] [--no-measure] [--max-batches N] [--steps N] [key=value ...]`. Thin: parses and checks
-// the arguments (one-line errors, exit 2), then Seq2SeqRev.Model.Memory does the work and the formatting.
+// the arguments (one-line errors, exit 2), then Seq2SeqRev.Training.Memory does the work and the formatting.
 using System.CommandLine;
 using System.Globalization;
-using Seq2SeqRev.Model.Cli;
-using Seq2SeqRev.Model.Config;
-using Seq2SeqRev.Model.Memory;
-using Seq2SeqRev.Model.Training;
+using Seq2SeqRev.Cli;
+using Seq2SeqRev.Training.Config;
+using Seq2SeqRev.Training.Memory;
+using Seq2SeqRev.Training;
 using Spectre.Console;
 
 namespace Seq2SeqRev.Train;
@@ -110,7 +110,7 @@ internal static class MemoryCommand
         else targets.AddRange(configPaths.Select(path => new MemoryTarget(ConfigLoader.Load(path, overrides))));
 
         if (!withCheckpointing) return targets;
-        return [.. targets.SelectMany(t => t.Config.Model.IsReversible || t.Config.Training.Memory != "backprop"
+        return [.. targets.SelectMany(t => t.Config.Model.IsReversible || t.Config.MemoryMode != TrainingMemory.Backprop
             ? [t]
             : new[] { t, t with { Config = t.Config with { Name = t.Config.Name + "-checkpoint", Training = t.Config.Training with { Memory = "checkpoint" } } } })];
     }

@@ -4,16 +4,15 @@
 // still apply); SIGINT/SIGTERM finish the current batch, save last.ckpt and exit 130 (a second signal kills).
 using System.CommandLine;
 using System.Globalization;
-using System.Runtime.InteropServices;
-using Seq2SeqRev.Model.Cli;
-using Seq2SeqRev.Model.Config;
-using Seq2SeqRev.Model.Training;
+using Seq2SeqRev.Cli;
+using Seq2SeqRev.Training.Config;
+using Seq2SeqRev.Training;
 
 namespace Seq2SeqRev.Train;
 
 public static class TrainCommand
 {
-    public const int ExitInterrupted = 130;
+    public const int ExitInterrupted = Interrupt.ExitCode;
 
     public static Command Create()
     {
@@ -54,17 +53,8 @@ public static class TrainCommand
                 throw new UserError($"{runDir} already holds a run (last.ckpt); continue it with --resume or choose another --run-dir");
         }
 
-        using var cancel = new CancellationTokenSource();
-        void OnSignal(PosixSignalContext context)
-        {
-            if (cancel.IsCancellationRequested) return; // second signal: default action (terminate)
-            context.Cancel = true;
-            Console.Error.WriteLine($"{context.Signal}: finishing the current batch, then saving last.ckpt (signal again to abort)");
-            cancel.Cancel();
-        }
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
-
+        using var interrupt = new Interrupt(signal =>
+            Console.Error.WriteLine($"{signal}: finishing the current batch, then saving last.ckpt (signal again to abort)"));
         var result = Trainer.Run(new TrainerOptions
         {
             Config = config,
@@ -72,7 +62,7 @@ public static class TrainCommand
             Resume = checkpoint,
             Echo = Console.Error,
             Progress = Console.IsErrorRedirected ? new NoProgress() : new LiveProgress(Console.Error),
-            Cancel = cancel.Token,
+            Cancel = interrupt.Token,
         });
         if (result.Reason == StopReason.Interrupted)
         {

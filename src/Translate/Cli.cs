@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Seq2SeqRev.Model.Cli;
+using Seq2SeqRev.Cli;
 
 namespace Seq2SeqRev.Translate;
 

@@ -5,9 +5,9 @@
 // --markdown), ResultsReport.ToJson and ResultsPlot write the files atomically. Progress lines go to stderr;
 // UserErrors are one line, exit 2 (CliRunner).
 using System.CommandLine;
-using Seq2SeqRev.Model.Cli;
-using Seq2SeqRev.Model.Results;
-using Seq2SeqRev.Model.Training;
+using Seq2SeqRev.Cli;
+using Seq2SeqRev.Translation.Results;
+using Seq2SeqRev.Training;
 using Spectre.Console;
 
 namespace Seq2SeqRev.Translate;

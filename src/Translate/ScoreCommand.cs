@@ -2,7 +2,7 @@
 // or more reference files. Guarantees: only parses options; all reading, checking, scoring and
 // printing is ScoreRunner.Execute, whose UserErrors the shared CliRunner reports (exit 2).
 using System.CommandLine;
-using Seq2SeqRev.Model.Scoring;
+using Seq2SeqRev.Scoring;
 
 namespace Seq2SeqRev.Translate;
 

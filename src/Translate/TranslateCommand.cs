@@ -3,9 +3,10 @@
 // 130); all reading, translating and writing is TranslateRunner.Execute, whose UserErrors CliRunner reports (exit 2).
 // Output format: one detokenized translation per input line; with --nbest N, up to N lines per input line
 // "i ||| translation ||| score" (i = 0-based input line, best first, score = length-penalised log-probability).
+using Seq2SeqRev.Cli;
 using System.CommandLine;
 using Seq2SeqRev.Model.Search;
-using Seq2SeqRev.Model.Translation;
+using Seq2SeqRev.Translation;
 
 namespace Seq2SeqRev.Translate;
 

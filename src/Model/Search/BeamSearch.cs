@@ -30,60 +30,38 @@ public static class BeamSearch
         var beams = sources.Select(s => new SentenceBeam(k, options.MaxOutputLength(s.Length), options)).ToArray();
         var active = Enumerable.Range(0, sources.Count).ToList(); // sentence active[a] owns rows [a*width, (a+1)*width)
         int width = 1;                                            // rows per sentence: 1 at the first step, k after
-        var previous = Enumerable.Repeat((long)model.BosId, sources.Count).ToArray();
 
-        var state = model.Start(sources);
-        try
+        SearchSupport.StepAndShrink(model, sources, options.MinLength, (step, masked) =>
         {
-            for (int step = 0; active.Count > 0; step++)
+            long vocab = masked.shape[1];
+            var device = masked.device;
+            var prefixScores = active.SelectMany(a => beams[a].Scores).ToArray();
+            using var prefix = tensor(prefixScores, device: device).view(active.Count, width, 1);
+            using var candidates = masked.view(active.Count, width, vocab).add(prefix, Scalars.UnitAlpha).view(active.Count, width * vocab);
+            int count = (int)Math.Min(2L * k, width * vocab);
+            var (values, indices) = candidates.topk(count, dim: 1);
+            var candidateScores = values.data<double>().ToArray();
+            var candidateIds = indices.data<long>().ToArray();
+
+            var keepRows = new List<long>();
+            var keepTokens = new List<long>();
+            var keepSentences = new List<int>();
+            for (int a = 0; a < active.Count; a++)
             {
-                using var scope = torch.NewDisposeScope();
-                var device = state.Tensors[0].device;
-                using var previousTokens = SearchSupport.Tokens(previous, device);
-                var (rawLogProbs, next) = model.Step(previousTokens, state);
-                using var nextState = next;
-                using var raw = rawLogProbs;
-                using var masked = SearchSupport.MaskedLogProbs(raw, (long)active.Count * width, model, step, options.MinLength);
-                long vocab = masked.shape[1];
-
-                var prefixScores = active.SelectMany(a => beams[a].Scores).ToArray();
-                using var prefix = tensor(prefixScores, device: masked.device).view(active.Count, width, 1);
-                using var candidates = masked.view(active.Count, width, vocab).add(prefix, Scalars.UnitAlpha).view(active.Count, width * vocab);
-                int count = (int)Math.Min(2L * k, width * vocab);
-                var (values, indices) = candidates.topk(count, dim: 1);
-                var candidateScores = values.data<double>().ToArray();
-                var candidateIds = indices.data<long>().ToArray();
-
-                var keepRows = new List<long>();
-                var keepTokens = new List<long>();
-                var keepSentences = new List<int>();
-                for (int a = 0; a < active.Count; a++)
+                var beam = beams[active[a]];
+                var span = new Candidates(candidateScores, candidateIds, a * count, count, vocab);
+                if (beam.Advance(span, step, model.EosId) is not { } parents) continue; // sentence finished
+                keepSentences.Add(active[a]);
+                foreach (var (parent, token) in parents)
                 {
-                    var beam = beams[active[a]];
-                    var span = new Candidates(candidateScores, candidateIds, a * count, count, vocab);
-                    if (beam.Advance(span, step, model.EosId) is not { } parents) continue; // sentence finished
-                    keepSentences.Add(active[a]);
-                    foreach (var (parent, token) in parents)
-                    {
-                        keepRows.Add((long)a * width + parent);
-                        keepTokens.Add(token);
-                    }
+                    keepRows.Add((long)a * width + parent);
+                    keepTokens.Add(token);
                 }
-
-                if (keepSentences.Count == 0) break;
-                using var rowIndex = SearchSupport.Tokens(keepRows.ToArray(), device);
-                var selected = nextState.Select(rowIndex);
-                state.Dispose();
-                state = selected;
-                active = keepSentences;
-                previous = keepTokens.ToArray();
-                width = k;
             }
-        }
-        finally
-        {
-            state.Dispose();
-        }
+            active = keepSentences;
+            width = k;
+            return new Continuation([.. keepRows], [.. keepTokens]);
+        });
         return beams.Select(b => b.NBest(options.NBest)).ToArray();
     }
 

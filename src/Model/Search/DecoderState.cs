@@ -1,6 +1,8 @@
-// DecoderState: the tensors describing a batch of partial translations, row (batch*beam) dimension first.
-// Guarantees: the state owns its tensors (they are detached from any dispose scope on construction and
-// disposed exactly once by Dispose); all tensors agree on the row count; Select never mutates this state.
+// DecoderState: the tensors describing a batch of partial translations, row (batch*beam) dimension first, behind a typed
+// face (each model says what its tensors are; the search only selects rows).
+// Guarantees: a state owns its tensors (detached from any dispose scope on construction, disposed exactly once by
+// Dispose; the same tensor object is never owned twice); all tensors agree on the row count; Select never mutates
+// this state and returns a state of the same type and layout.
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -10,23 +12,27 @@ namespace Seq2SeqRev.Model.Search;
 /// State of a batch of partial translations: every tensor has the row (batch*beam) dimension first
 /// (e.g. decoder hidden [N,H], memory bank [N,S,C], source mask [N,S]). Owns its tensors.
 /// </summary>
-public sealed class DecoderState : IDisposable
+public abstract class DecoderState : IDisposable
 {
     private readonly Tensor[] _tensors;
     private bool _disposed;
 
-    /// <summary>Takes ownership of <paramref name="tensors"/> (at least one, all with the same size of dim 0).</summary>
-    public DecoderState(IReadOnlyList<Tensor> tensors)
+    /// <summary>Takes ownership of <paramref name="tensors"/> (at least one, all with the same size of dim 0, no
+    /// object twice).</summary>
+    protected DecoderState(IReadOnlyList<Tensor> tensors)
     {
         ArgumentNullException.ThrowIfNull(tensors);
         if (tensors.Count == 0)
             throw new ArgumentException("A decoder state needs at least one tensor (it defines the row count).", nameof(tensors));
         _tensors = tensors.ToArray();
         Rows = RowsOf(_tensors[0]);
-        foreach (var t in _tensors)
+        for (var i = 0; i < _tensors.Length; i++)
         {
-            if (RowsOf(t) != Rows)
-                throw new ArgumentException($"All state tensors must have {Rows} rows in dim 0; got shape [{string.Join(",", t.shape)}].", nameof(tensors));
+            if (RowsOf(_tensors[i]) != Rows)
+                throw new ArgumentException($"All state tensors must have {Rows} rows in dim 0; got shape [{string.Join(",", _tensors[i].shape)}].", nameof(tensors));
+            for (var j = 0; j < i; j++)
+                if (ReferenceEquals(_tensors[i], _tensors[j]))
+                    throw new ArgumentException("A decoder state cannot own the same tensor twice.", nameof(tensors));
         }
         foreach (var t in _tensors) t.DetachFromDisposeScope();
     }
@@ -34,8 +40,11 @@ public sealed class DecoderState : IDisposable
     /// <summary>Number of rows (size of dim 0 of every tensor).</summary>
     public long Rows { get; }
 
-    /// <summary>The owned tensors; callers may read them but must not dispose them.</summary>
-    public IReadOnlyList<Tensor> Tensors
+    /// <summary>The device of the state's tensors.</summary>
+    public Device Device => Tensors[0].device;
+
+    /// <summary>The owned tensors, in the layout of the concrete state; callers may read them but must not dispose them.</summary>
+    protected IReadOnlyList<Tensor> Tensors
     {
         get
         {
@@ -43,6 +52,9 @@ public sealed class DecoderState : IDisposable
             return _tensors;
         }
     }
+
+    /// <summary>The same kind of state over <paramref name="tensors"/> (same layout as <see cref="Tensors"/>).</summary>
+    protected abstract DecoderState WithTensors(IReadOnlyList<Tensor> tensors);
 
     /// <summary>
     /// A new state whose row i is row <c>rowIndex[i]</c> of this one (index_select on dim 0 of every tensor).
@@ -62,7 +74,7 @@ public sealed class DecoderState : IDisposable
                 using var index = rowIndex.device == t.device ? rowIndex.alias() : rowIndex.to(t.device);
                 selected.Add(t.index_select(0, index));
             }
-            return new DecoderState(selected);
+            return WithTensors(selected);
         }
         catch
         {
@@ -84,4 +96,12 @@ public sealed class DecoderState : IDisposable
         if (t.dim() < 1) throw new ArgumentException("State tensors need a row dimension (dim >= 1).");
         return t.shape[0];
     }
+}
+
+/// <summary>The state of a decoder that is a single hidden tensor [N, H] (small models and test doubles).</summary>
+public sealed class HiddenState(Tensor hidden) : DecoderState([hidden])
+{
+    public Tensor Hidden => Tensors[0];
+
+    protected override DecoderState WithTensors(IReadOnlyList<Tensor> tensors) => new HiddenState(tensors[0]);
 }

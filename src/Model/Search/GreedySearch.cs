@@ -25,55 +25,33 @@ public static class GreedySearch
         var logProb = new double[sources.Count];
         var maxLength = sources.Select(s => options.MaxOutputLength(s.Length)).ToArray();
         var active = Enumerable.Range(0, sources.Count).ToList(); // row r of the state = sentence active[r]
-        var previous = Enumerable.Repeat((long)model.BosId, sources.Count).ToArray();
 
         void Finish(int sentence, int countedLength) =>
             results[sentence] = new Hypothesis(tokens[sentence].ToArray(),
                 logProb[sentence] / options.LengthPenalty(countedLength), logProb[sentence]);
 
-        var state = model.Start(sources);
-        try
+        SearchSupport.StepAndShrink(model, sources, options.MinLength, (step, masked) =>
         {
-            for (int step = 0; active.Count > 0; step++)
+            var (values, indices) = masked.topk(1, dim: 1);
+            var best = values.data<double>().ToArray();
+            var bestId = indices.data<long>().ToArray();
+
+            var keepRows = new List<long>();
+            var keepSentences = new List<int>();
+            var keepTokens = new List<long>();
+            for (int r = 0; r < active.Count; r++)
             {
-                using var scope = torch.NewDisposeScope();
-                var device = state.Tensors[0].device;
-                using var previousTokens = SearchSupport.Tokens(previous, device);
-                var (rawLogProbs, next) = model.Step(previousTokens, state);
-                using var nextState = next;
-                using var raw = rawLogProbs;
-                using var masked = SearchSupport.MaskedLogProbs(raw, active.Count, model, step, options.MinLength);
-                var (values, indices) = masked.topk(1, dim: 1);
-                var best = values.data<double>().ToArray();
-                var bestId = indices.data<long>().ToArray();
-
-                var keepRows = new List<long>();
-                var keepSentences = new List<int>();
-                var keepTokens = new List<long>();
-                for (int r = 0; r < active.Count; r++)
-                {
-                    int s = active[r];
-                    if (!(best[r] > double.NegativeInfinity)) { Finish(s, step); continue; } // nothing allowed: end as is
-                    logProb[s] += best[r];
-                    if (bestId[r] == model.EosId) { Finish(s, step + 1); continue; }
-                    tokens[s].Add((int)bestId[r]);
-                    if (step + 1 >= maxLength[s]) { Finish(s, step + 1); continue; } // forced end, no EOS counted
-                    keepRows.Add(r); keepSentences.Add(s); keepTokens.Add(bestId[r]);
-                }
-
-                if (keepRows.Count == 0) break;
-                using var rowIndex = SearchSupport.Tokens(keepRows.ToArray(), device);
-                var selected = nextState.Select(rowIndex);
-                state.Dispose();
-                state = selected;
-                active = keepSentences;
-                previous = keepTokens.ToArray();
+                int s = active[r];
+                if (!(best[r] > double.NegativeInfinity)) { Finish(s, step); continue; } // nothing allowed: end as is
+                logProb[s] += best[r];
+                if (bestId[r] == model.EosId) { Finish(s, step + 1); continue; }
+                tokens[s].Add((int)bestId[r]);
+                if (step + 1 >= maxLength[s]) { Finish(s, step + 1); continue; } // forced end, no EOS counted
+                keepRows.Add(r); keepSentences.Add(s); keepTokens.Add(bestId[r]);
             }
-        }
-        finally
-        {
-            state.Dispose();
-        }
+            active = keepSentences;
+            return new Continuation([.. keepRows], [.. keepTokens]);
+        });
         return results.Select(h => h!).ToArray();
     }
 }

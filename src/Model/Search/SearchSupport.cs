@@ -1,13 +1,56 @@
-// SearchSupport: helpers shared by beam and greedy search so that both see exactly the same numbers.
-// Guarantees: masked log-probabilities are float64 (so cumulative sums are identical in both searches), PAD and
-// BOS are never produced (unless they equal EOS or lie outside the vocabulary), EOS is masked before MinLength.
+// SearchSupport: what beam and greedy search share, so that both see exactly the same numbers: the step-and-shrink
+// loop and the masked log-probabilities.
+// Guarantees: one model Step per time step for all rows still running; rows that stop are dropped from the state
+// (Select), so work shrinks; no native tensor outlives the loop; masked log-probabilities are float64 (so cumulative
+// sums are identical in both searches), PAD and BOS are never produced (unless they equal EOS or lie outside the
+// vocabulary), EOS is masked before MinLength.
 using Seq2SeqRev.Reversible;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Seq2SeqRev.Model.Search;
 
+/// <summary>The rows of a step's state that go on (in the order of the next state) and the token each one feeds next.</summary>
+internal readonly record struct Continuation(long[] Rows, long[] Tokens);
+
 internal static class SearchSupport
 {
+    /// <summary>
+    /// Starts the model on <paramref name="sources"/> and steps it from BOS: at every step, <paramref name="advance"/>
+    /// gets the step number and the masked log-probabilities [rows, V] and says which rows continue with which tokens;
+    /// it ends when no row continues.
+    /// </summary>
+    public static void StepAndShrink(IStepDecoder model, IReadOnlyList<int[]> sources, int minLength,
+        Func<int, Tensor, Continuation> advance)
+    {
+        var previous = Enumerable.Repeat((long)model.BosId, sources.Count).ToArray();
+        var state = model.Start(sources);
+        try
+        {
+            for (int step = 0; ; step++)
+            {
+                using var scope = torch.NewDisposeScope();
+                var device = state.Device;
+                using var previousTokens = Tokens(previous, device);
+                var (rawLogProbs, next) = model.Step(previousTokens, state);
+                using var nextState = next;
+                using var raw = rawLogProbs;
+                using var masked = MaskedLogProbs(raw, state.Rows, model, step, minLength);
+                var go = advance(step, masked);
+                if (go.Rows.Length == 0) break;
+                using var rowIndex = Tokens(go.Rows, device);
+                var selected = nextState.Select(rowIndex);
+                state.Dispose();
+                state = selected;
+                previous = go.Tokens;
+            }
+        }
+        finally
+        {
+            state.Dispose();
+        }
+    }
+
     /// <summary>Validates the shared arguments of both searches.</summary>
     public static void CheckArguments(IStepDecoder model, IReadOnlyList<int[]> sources, SearchOptions options)
     {

@@ -5,7 +5,7 @@
 // covers every char, no normalization); Decode skips special ids. Save/Load round-trips through one JSON stream.
 using System.Text.Json;
 using Microsoft.ML.Tokenizers;
-using Seq2SeqRev.Model.Cli;
+using Seq2SeqRev.Cli;
 
 namespace Seq2SeqRev.Model.Tokenization;
 

@@ -2,7 +2,7 @@
 // Source and Target are the same object) or separate. Guarantees: Save/Load round-trips through one JSON stream
 // (so it can be embedded in a checkpoint); a joint pair is stored once and loads back joint.
 using System.Text.Json;
-using Seq2SeqRev.Model.Cli;
+using Seq2SeqRev.Cli;
 
 namespace Seq2SeqRev.Model.Tokenization;
 

@@ -2,7 +2,7 @@
 // validates, and configs/grid/ holds exactly the paper's 50 combinations, reproducible by
 // configs/grid/generate.sh.
 using System.Diagnostics;
-using Seq2SeqRev.Model.Config;
+using Seq2SeqRev.Training.Config;
 using Xunit;
 
 namespace Seq2SeqRev.Tests.Config;

@@ -1,6 +1,6 @@
 // ConfigLoader tests: strict keys, types, enums and ranges; cross-key rules; one-line errors
 // naming key, file and line; base chains and cycles; key=value overrides.
-using Seq2SeqRev.Model.Config;
+using Seq2SeqRev.Training.Config;
 using Xunit;
 using static Seq2SeqRev.Tests.Config.ConfigTestFiles;
 

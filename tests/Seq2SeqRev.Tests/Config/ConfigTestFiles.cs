@@ -1,6 +1,6 @@
 // Test helpers for the config tests: the repository root (found by walking up from the test
 // binaries to Seq2SeqRev.sln) and a throwaway folder for YAML files written by a test.
-using Seq2SeqRev.Model.Cli;
+using Seq2SeqRev.Cli;
 using Xunit;
 
 namespace Seq2SeqRev.Tests.Config;

@@ -1,5 +1,5 @@
 // Tests for Batcher: coverage, budgets, determinism, resuming.
-using Seq2SeqRev.Model.Data;
+using Seq2SeqRev.Training.Data;
 using Xunit;
 
 namespace Seq2SeqRev.Tests.Data;

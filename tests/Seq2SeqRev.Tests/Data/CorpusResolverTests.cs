@@ -1,8 +1,8 @@
 // Tests for CorpusManifest loading and CorpusResolver: resolution order, checksums, fake-HTTP downloads, offline.
 using System.Net;
 using System.Security.Cryptography;
-using Seq2SeqRev.Model.Cli;
-using Seq2SeqRev.Model.Data;
+using Seq2SeqRev.Cli;
+using Seq2SeqRev.Training.Data;
 using Xunit;
 
 namespace Seq2SeqRev.Tests.Data;

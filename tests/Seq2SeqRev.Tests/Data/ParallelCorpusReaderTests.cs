@@ -1,8 +1,8 @@
 // Tests for LineReader/ParallelCorpusReader: line splitting, gzip, mismatches, invalid UTF-8, skipping.
 using System.IO.Compression;
 using System.Text;
-using Seq2SeqRev.Model.Cli;
-using Seq2SeqRev.Model.Data;
+using Seq2SeqRev.Cli;
+using Seq2SeqRev.Training.Data;
 using Xunit;
 
 namespace Seq2SeqRev.Tests.Data;

@@ -1,5 +1,5 @@
 // Tests that the committed sample corpus is exactly what SampleCorpus generates, and is well-formed.
-using Seq2SeqRev.Model.Data;
+using Seq2SeqRev.Training.Data;
 using Xunit;
 
 namespace Seq2SeqRev.Tests.Data;

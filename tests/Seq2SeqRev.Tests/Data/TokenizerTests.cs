@@ -1,7 +1,7 @@
 // Tests for BpeLearner / SubwordTokenizer / TokenizerPair (in the Data test namespace so the data filter runs them).
 using System.Diagnostics;
-using Seq2SeqRev.Model.Cli;
-using Seq2SeqRev.Model.Data;
+using Seq2SeqRev.Cli;
+using Seq2SeqRev.Training.Data;
 using Seq2SeqRev.Model.Tokenization;
 using Xunit;
 using Xunit.Abstractions;

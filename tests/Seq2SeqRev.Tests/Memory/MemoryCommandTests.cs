@@ -2,7 +2,7 @@
 // exit 2; a tiny end-to-end run prints JSON and writes the plot. MemoryWorksForEveryConfig (Category=Slow)
 // runs accounting and one short measurement for every config in configs/ and configs/grid/ at a tiny size.
 using System.Text.Json;
-using Seq2SeqRev.Model.Memory;
+using Seq2SeqRev.Training.Memory;
 using Seq2SeqRev.Tests.Data;
 using Xunit;
 

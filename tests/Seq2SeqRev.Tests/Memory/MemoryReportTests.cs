@@ -2,8 +2,8 @@
 // validation batches), null accounting for baselines, the JSON shape, and that the markdown and text tables
 // print the same numbers as the JSON.
 using System.Text.Json;
-using Seq2SeqRev.Model.Memory;
-using Seq2SeqRev.Model.Training;
+using Seq2SeqRev.Training.Memory;
+using Seq2SeqRev.Training;
 using Seq2SeqRev.Tests.Training;
 using Xunit;
 

@@ -1,8 +1,8 @@
 // MemoryTestKit: tiny configs for the memory command (any config file shrunk by overrides), the probe launcher
 // on the built Train executable, and running `memory` as a child process.
 using System.Diagnostics;
-using Seq2SeqRev.Model.Config;
-using Seq2SeqRev.Model.Memory;
+using Seq2SeqRev.Training.Config;
+using Seq2SeqRev.Training.Memory;
 using Seq2SeqRev.Tests.Data;
 using Seq2SeqRev.Tests.Training;
 

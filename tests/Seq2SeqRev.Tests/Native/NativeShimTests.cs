@@ -1,7 +1,7 @@
 // The native shim (issue 13): every build output's copy of libLibTorchSharp.so has its GLIBCXX_3.4.32 requirement weak
 // (so it loads with Debian 12's libstdc++), the NuGet cache's copy is untouched, a shim that cannot load is one line
 // naming what is missing, and `score` runs where TorchSharp's natives cannot load at all.
-using Seq2SeqRev.Model.Cli;
+using Seq2SeqRev.Cli;
 using Seq2SeqRev.Tests.Data;
 using Xunit;
 

@@ -1,7 +1,7 @@
 // MetricsReaderTests: metrics.jsonl read back equals what MetricsWriter wrote (null for non-finite numbers reads as
 // NaN, missing memory savings stay null), and a bad line is a one-line UserError naming the file and line.
-using Seq2SeqRev.Model.Cli;
-using Seq2SeqRev.Model.Training;
+using Seq2SeqRev.Cli;
+using Seq2SeqRev.Training;
 using Seq2SeqRev.Tests.Data;
 using Xunit;
 

@@ -3,9 +3,9 @@
 // table's cells; a run folder without config.yaml, metrics.jsonl or best.ckpt, a missing folder and a bad --beam are
 // one-line errors (exit 2) naming the file or option.
 using System.Text.Json;
-using Seq2SeqRev.Model.Config;
-using Seq2SeqRev.Model.Memory;
-using Seq2SeqRev.Model.Results;
+using Seq2SeqRev.Training.Config;
+using Seq2SeqRev.Training.Memory;
+using Seq2SeqRev.Translation.Results;
 using Seq2SeqRev.Tests.Data;
 using Seq2SeqRev.Tests.Training;
 using Xunit;

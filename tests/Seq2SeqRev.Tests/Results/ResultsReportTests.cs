@@ -2,10 +2,10 @@
 // metrics.jsonl and the best epoch the trainer selects, what each run is (cell, memory bank label, bits, training
 // memory, savings or n/a), the scores equal the sacreBLEU-compatible scorers on the hypothesis files it wrote, and an
 // unknown test split is a one-line error raised before anything is translated.
-using Seq2SeqRev.Model.Cli;
-using Seq2SeqRev.Model.Results;
-using Seq2SeqRev.Model.Scoring;
-using Seq2SeqRev.Model.Training;
+using Seq2SeqRev.Cli;
+using Seq2SeqRev.Translation.Results;
+using Seq2SeqRev.Scoring;
+using Seq2SeqRev.Training;
 using Seq2SeqRev.Tests.Training;
 using Xunit;
 

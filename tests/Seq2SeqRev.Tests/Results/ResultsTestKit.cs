@@ -5,9 +5,9 @@
 // The report over both runs (beam 2) is computed once as well. Everything is deleted when the process exits.
 using System.IO.Compression;
 using System.Text;
-using Seq2SeqRev.Model.Config;
-using Seq2SeqRev.Model.Results;
-using Seq2SeqRev.Model.Training;
+using Seq2SeqRev.Training.Config;
+using Seq2SeqRev.Translation.Results;
+using Seq2SeqRev.Training;
 using Seq2SeqRev.Tests.Data;
 using Seq2SeqRev.Tests.Training;
 

@@ -9,11 +9,12 @@ internal static class ReversalTestKit
 {
     public static ReversibleRnn MakeRnn(ReversibleCellKind kind, int input, int hidden, int layers, ForgetLimit limit, int saved, long seed)
     {
-        torch.manual_seed(seed);
+        // A generator of its own (never torch's global one), so tests running in parallel cannot change the weights.
+        var g = new Generator((ulong)seed);
         var rnn = new ReversibleRnn("rnn", kind, input, hidden, layers, limit, saved);
         // Larger weights than the default init give gates spread over their whole range.
         using (no_grad())
-            foreach (var p in rnn.parameters()) p.uniform_(-1.0, 1.0);
+            foreach (var p in rnn.parameters()) p.uniform_(-1.0, 1.0, generator: g);
         return rnn;
     }
 

@@ -1,7 +1,7 @@
 // Behaviour of Bleu and Chrf beyond the shared vectors, each fact taken from sacrebleu.md:
 // "" references are kept (nrefs:2) while null ones are dropped (nrefs:var); add-k's quirks;
 // chrF++ naming and punctuation splitting; code points (not UTF-16 units) in chrF; JSON layout.
-using Seq2SeqRev.Model.Scoring;
+using Seq2SeqRev.Scoring;
 using Xunit;
 
 namespace Seq2SeqRev.Tests.Scoring;

@@ -4,7 +4,7 @@
 // totals and lengths exactly, score/bp/precisions to 1e-9 relative, signature, name and text_w2.
 using System.Globalization;
 using System.Text.Json.Nodes;
-using Seq2SeqRev.Model.Scoring;
+using Seq2SeqRev.Scoring;
 using Xunit;
 
 namespace Seq2SeqRev.Tests.Scoring;

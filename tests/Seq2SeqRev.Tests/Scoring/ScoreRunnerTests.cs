@@ -5,8 +5,8 @@
 using System.CommandLine;
 using System.IO.Compression;
 using System.Text;
-using Seq2SeqRev.Model.Cli;
-using Seq2SeqRev.Model.Scoring;
+using Seq2SeqRev.Cli;
+using Seq2SeqRev.Scoring;
 using Seq2SeqRev.Translate;
 using Xunit;
 

@@ -1,7 +1,7 @@
 // Unit tests of the Python-compatibility layer and tokenizers. Guarantees checked: expected
 // strings below were produced by CPython 3.11 (str.lower, str.split, f-strings, repr) or quoted
 // from sacrebleu.md's observed tokenizer examples.
-using Seq2SeqRev.Model.Scoring;
+using Seq2SeqRev.Scoring;
 using Xunit;
 
 namespace Seq2SeqRev.Tests.Scoring;

@@ -59,7 +59,7 @@ internal sealed class RandomGruStepDecoder : IStepDecoder, IDisposable
             ? zeros(_embed, dtype: ScalarType.Float64)
             : _embedding.forward(tensor(s.Select(x => (long)x).ToArray())).mean([0])).ToList();
         var hidden = tanh(_bridge.forward(stack(rows)));
-        return new DecoderState([hidden]);
+        return new HiddenState(hidden);
     }
 
     public (Tensor LogProbs, DecoderState Next) Step(Tensor previousTokens, DecoderState state)
@@ -67,7 +67,7 @@ internal sealed class RandomGruStepDecoder : IStepDecoder, IDisposable
         StepRows.Add(previousTokens.shape[0]);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var hidden = _cell.forward(_embedding.forward(previousTokens), state.Tensors[0]);
+        var hidden = _cell.forward(_embedding.forward(previousTokens), ((HiddenState)state).Hidden);
         var logits = _output.forward(hidden);
         if (_eosBias != 0)
         {
@@ -76,7 +76,7 @@ internal sealed class RandomGruStepDecoder : IStepDecoder, IDisposable
             logits = logits.add(tensor(bias), Scalars.UnitAlpha);
         }
         var logProbs = nn.functional.log_softmax(logits, 1).to(ScalarType.Float32);
-        return (logProbs.MoveToOuterDisposeScope(), new DecoderState([hidden]));
+        return (logProbs.MoveToOuterDisposeScope(), new HiddenState(hidden));
     }
 
     public void Dispose()

@@ -33,12 +33,12 @@ internal sealed class TableStepDecoder : IStepDecoder, IDisposable
     public int StepCalls { get; private set; }
 
     public DecoderState Start(IReadOnlyList<int[]> sources) =>
-        new([tensor(sources.Select(s => (long)s.Length).ToArray())]); // a dummy per-row state, exercises Select
+        new HiddenState(tensor(sources.Select(s => (long)s.Length).ToArray())); // a dummy per-row state, exercises Select
 
     public (Tensor LogProbs, DecoderState Next) Step(Tensor previousTokens, DecoderState state)
     {
         StepCalls++;
-        return (_logTable.index_select(0, previousTokens), new DecoderState([state.Tensors[0].clone()]));
+        return (_logTable.index_select(0, previousTokens), new HiddenState(((HiddenState)state).Hidden.clone()));
     }
 
     public void Dispose() => _logTable.Dispose();

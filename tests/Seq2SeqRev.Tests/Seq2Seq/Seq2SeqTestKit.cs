@@ -1,6 +1,6 @@
 // Seq2SeqTestKit: tiny configs, random batches and gradient helpers for the seq2seq model tests.
-using Seq2SeqRev.Model.Config;
-using Seq2SeqRev.Model.Training;
+using Seq2SeqRev.Training.Config;
+using Seq2SeqRev.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -25,10 +25,10 @@ internal static class Seq2SeqTestKit
         Dropout = new DropoutConfig { Embedding = dropout, Hidden = dropout, Output = dropout, Slice = dropout },
     };
 
-    public static ITranslationModel Create(ModelConfig config, string memory, long seed, int segment = 0)
+    public static ITrainable Create(ModelConfig config, string memory, long seed, int segment = 0)
     {
         torch.manual_seed(seed);
-        return TranslationModelFactory.Create(config, new TrainingConfig { Memory = memory, CheckpointSegment = segment }, Vocab, Vocab);
+        return TrainableModel.Create(config, new TrainingConfig { Memory = memory, CheckpointSegment = segment }, Vocab, Vocab);
     }
 
     /// <summary>Sentences of random length in [minLength, maxLength] over word ids 4..Vocab-1.</summary>
@@ -41,7 +41,7 @@ internal static class Seq2SeqTestKit
         return new TrainingBatch(sources, targets);
     }
 
-    public static void CopyParameters(ITranslationModel from, ITranslationModel to)
+    public static void CopyParameters(ITrainable from, ITrainable to)
     {
         using var _ = no_grad();
         var source = from.Module.named_parameters().ToDictionary(p => p.name, p => p.parameter);
@@ -49,7 +49,7 @@ internal static class Seq2SeqTestKit
     }
 
     /// <summary>Gradients by parameter name (cloned, float64).</summary>
-    public static Dictionary<string, Tensor> Gradients(ITranslationModel model) =>
+    public static Dictionary<string, Tensor> Gradients(ITrainable model) =>
         model.Module.named_parameters().ToDictionary(p => p.name,
             p => (p.parameter.grad ?? zeros_like(p.parameter)).to(ScalarType.Float64).clone().DetachFromDisposeScope());
 
@@ -72,7 +72,7 @@ internal static class Seq2SeqTestKit
     }
 
     /// <summary>Plain SGD step and zeroed gradients.</summary>
-    public static void SgdStep(ITranslationModel model, double lr)
+    public static void SgdStep(ITrainable model, double lr)
     {
         using var _ = no_grad();
         foreach (var p in model.Module.parameters())

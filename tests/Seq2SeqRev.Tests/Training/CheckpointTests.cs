@@ -1,8 +1,8 @@
 // CheckpointTests: the checkpoint file format — round trip, and one-line errors for foreign, truncated,
 // corrupted, wrong-version and missing files.
-using Seq2SeqRev.Model.Cli;
-using Seq2SeqRev.Model.Config;
-using Seq2SeqRev.Model.Training;
+using Seq2SeqRev.Cli;
+using Seq2SeqRev.Training.Config;
+using Seq2SeqRev.Training;
 using Seq2SeqRev.Tests.Data;
 using Xunit;
 

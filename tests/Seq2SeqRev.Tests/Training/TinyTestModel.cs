@@ -1,24 +1,24 @@
-// TinyTestModel: a small real ITranslationModel for trainer tests (embedding + mean-pooled source + GRUCell
+// TinyTestModel: a small real ITrainable for trainer tests (embedding + mean-pooled source + GRUCell
 // decoder + Linear, with embedding dropout so the torch RNG matters). Sources/targets come without BOS/EOS; the
 // decoder reads BOS + target and predicts target + EOS. Loss = token cross-entropy sum / sentences.
-using Seq2SeqRev.Model.Config;
+using Seq2SeqRev.Training.Config;
 using Seq2SeqRev.Model.Search;
 using Seq2SeqRev.Model.Tokenization;
-using Seq2SeqRev.Model.Training;
+using Seq2SeqRev.Training;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Seq2SeqRev.Tests.Training;
 
-internal sealed class TinyTestModel : ITranslationModel
+internal sealed class TinyTestModel : ITrainable
 {
     private readonly TinyNet _net;
 
     public TinyTestModel(int sourceVocab, int targetVocab, int embedding, int hidden) =>
         _net = new TinyNet(sourceVocab, targetVocab, embedding, hidden);
 
-    public static ITranslationModel Create(ModelConfig m, TrainingConfig t, int sourceVocab, int targetVocab) =>
+    public static ITrainable Create(ModelConfig m, TrainingConfig t, int sourceVocab, int targetVocab) =>
         new TinyTestModel(sourceVocab, targetVocab, m.Embedding, m.Hidden);
 
     public nn.Module Module => _net;
@@ -75,16 +75,16 @@ internal sealed class TinyTestModel : ITranslationModel
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        return new DecoderState([_net.Encode(sources)]);
+        return new HiddenState(_net.Encode(sources));
     }
 
     public (Tensor LogProbs, DecoderState Next) Step(Tensor previousTokens, DecoderState state)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var h = _net.Cell.forward(_net.TgtEmbedding.forward(previousTokens), state.Tensors[0]);
+        var h = _net.Cell.forward(_net.TgtEmbedding.forward(previousTokens), ((HiddenState)state).Hidden);
         var logProbs = nn.functional.log_softmax(_net.Output.forward(h), 1);
-        return (logProbs.MoveToOuterDisposeScope(), new DecoderState([h]));
+        return (logProbs.MoveToOuterDisposeScope(), new HiddenState(h));
     }
 
     public void Dispose() => _net.Dispose();

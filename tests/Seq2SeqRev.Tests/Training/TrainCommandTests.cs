@@ -1,6 +1,6 @@
 // TrainCommandTests: `seq2seqrev train` as a child process — config and argument errors are one line on stderr
 // with exit 2; a checkpoint problem on --resume likewise. The SIGKILL test (Category=Slow) needs the real model.
-using Seq2SeqRev.Model.Training;
+using Seq2SeqRev.Training;
 using Seq2SeqRev.Tests.Data;
 using Xunit;
 

@@ -2,7 +2,7 @@
 // writes its outputs (config.yaml, train.log, metrics.jsonl with every field, TensorBoard events, checkpoints),
 // resumes bit-identically from a mid-epoch last.ckpt, and stops after the current batch when cancelled.
 using System.Text.Json;
-using Seq2SeqRev.Model.Training;
+using Seq2SeqRev.Training;
 using Seq2SeqRev.Tests.Data;
 using Xunit;
 
@@ -59,7 +59,7 @@ public sealed class TrainerTests(TrainedRunFixture run) : IClassFixture<TrainedR
     [Fact]
     public void RunDirHoldsConfigLogTensorBoardAndCheckpoints()
     {
-        var config = Seq2SeqRev.Model.Config.ConfigLoader.Load(RunFile("config.yaml"));
+        var config = Seq2SeqRev.Training.Config.ConfigLoader.Load(RunFile("config.yaml"));
         Assert.Equal(TrainingTestKit.Config("training.epochs=3"), config);
         Assert.Contains("val ppl", File.ReadAllText(RunFile("train.log")));
         Assert.NotEmpty(Directory.GetFiles(RunFile("tensorboard"), "events.out.tfevents.*"));

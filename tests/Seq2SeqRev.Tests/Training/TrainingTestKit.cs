@@ -1,8 +1,8 @@
 // TrainingTestKit: shared helpers for trainer tests — a tiny config on the sample corpus, running the Trainer
 // with TinyTestModel, and running the real Train executable as a child process.
 using System.Diagnostics;
-using Seq2SeqRev.Model.Config;
-using Seq2SeqRev.Model.Training;
+using Seq2SeqRev.Training.Config;
+using Seq2SeqRev.Training;
 using Seq2SeqRev.Tests.Data;
 
 namespace Seq2SeqRev.Tests.Training;

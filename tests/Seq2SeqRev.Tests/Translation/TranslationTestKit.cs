@@ -3,9 +3,9 @@
 // TranslateRunner in-process on given input bytes and the Translate executable as a child process.
 using System.Diagnostics;
 using System.Text;
-using Seq2SeqRev.Model.Config;
-using Seq2SeqRev.Model.Training;
-using Seq2SeqRev.Model.Translation;
+using Seq2SeqRev.Training.Config;
+using Seq2SeqRev.Training;
+using Seq2SeqRev.Translation;
 using Seq2SeqRev.Tests.Data;
 using Seq2SeqRev.Tests.Training;
 using Xunit;

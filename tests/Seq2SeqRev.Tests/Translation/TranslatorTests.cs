@@ -2,10 +2,10 @@
 // output does not depend on --batch-size or the chunk size, n-best lists are sorted and formatted, line count and
 // order survive batching (blank lines included), bad lines warn and go on, and bad options, models, references and
 // output paths are one-line UserErrors that leave no output file.
-using Seq2SeqRev.Model.Cli;
+using Seq2SeqRev.Cli;
 using Seq2SeqRev.Model.Search;
-using Seq2SeqRev.Model.Training;
-using Seq2SeqRev.Model.Translation;
+using Seq2SeqRev.Training;
+using Seq2SeqRev.Translation;
 using Seq2SeqRev.Tests.Data;
 using Seq2SeqRev.Tests.Training;
 using Xunit;

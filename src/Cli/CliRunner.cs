@@ -1,0 +1,37 @@
+using System.CommandLine;
+
+namespace Seq2SeqRev.Cli;
+
+/// <summary>
+/// Shared command-line conventions for both executables: a parse error or a <see cref="UserError"/>
+/// prints one line on stderr and exits 2; other failures exit 1. Before a command that uses TorchSharp runs, the
+/// native library is checked (<see cref="NativeTorch"/>); commands named in <c>withoutTorch</c> skip the check.
+/// </summary>
+public static class CliRunner
+{
+    public const int ExitBadInput = 2;
+
+    public static int Run(RootCommand root, string[] args, params string[] withoutTorch)
+    {
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            Console.Error.WriteLine($"error: {parsed.Errors[0].Message}");
+            return ExitBadInput;
+        }
+        try
+        {
+            var command = parsed.CommandResult.Command;
+            if (command != root && !withoutTorch.Contains(command.Name)) NativeTorch.EnsureLoadable();
+            return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        }
+        catch (UserError e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return ExitBadInput;
+        }
+    }
+}
+
+/// <summary>An error caused by the user's input (file, flag, setting): reported as one line, exit 2.</summary>
+public sealed class UserError(string message) : Exception(message);

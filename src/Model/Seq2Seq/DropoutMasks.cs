@@ -1,0 +1,39 @@
+// DropoutMasks: one batch's locked dropout masks for encoder and decoder ([B, dim], reused at every step and in every
+// pass). Guarantees: drawn from torch's global RNG in a fixed order — encoder embedding, encoder layers 1.., decoder
+// embedding, decoder layers 1.., decoder output, memory bank (hidden columns) — so two runs with one seed get identical
+// masks; scaled by 1/(1 − p); none in eval mode or where p = 0.
+using Seq2SeqRev.Decoder;
+using Seq2SeqRev.Encoder;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Seq2SeqRev.Model;
+
+public sealed record DropoutMasks(EncoderDropout Encoder, DecoderDropout Decoder)
+{
+    public static readonly DropoutMasks None = new(EncoderDropout.None, DecoderDropout.None);
+
+    /// <summary>Draws the masks in the fixed order (see the file header).</summary>
+    public static DropoutMasks Draw(bool training, int batch, int embedding, int hidden, int layers,
+        double pEmbedding, double pHidden, double pOutput, int bankColumns, double pBank)
+    {
+        if (!training) return None;
+        Tensor? Layer(int l) => l == 0 ? null : Locked(batch, hidden, pHidden);
+        var encEmb = Locked(batch, embedding, pEmbedding);
+        var encLayers = Enumerable.Range(0, layers).Select(Layer).ToArray();
+        var decEmb = Locked(batch, embedding, pEmbedding);
+        var decLayers = Enumerable.Range(0, layers).Select(Layer).ToArray();
+        var output = Locked(batch, hidden, pOutput);
+        var bank = bankColumns > 0 ? Locked(batch, bankColumns, pBank) : null;
+        return new DropoutMasks(new EncoderDropout(encEmb, encLayers, bank), new DecoderDropout(decEmb, decLayers, output));
+    }
+
+    /// <summary>Bernoulli(1 − p) mask [B, dim] scaled by 1/(1 − p); null when p = 0.</summary>
+    public static Tensor? Locked(int batch, int dim, double p)
+    {
+        if (p <= 0) return null;
+        if (p >= 1) throw new ArgumentException($"dropout must be < 1, got {p}");
+        using var keep = (1 - p).ToScalar();
+        return rand(batch, dim).lt(keep).to(ScalarType.Float32).div_(keep);
+    }
+}

@@ -1,0 +1,60 @@
+// SettingNames: the one table between the words a run config uses ("revgru", "emb+slice", "reversal", ...) and the
+// enums the code branches on. Guarantees: each setting's allowed words are listed once (the schema shows them in
+// errors); a validated config's words always parse; every enum value has exactly one word (written back as is).
+using Seq2SeqRev.Attention;
+using Seq2SeqRev.Encoder;
+using Seq2SeqRev.Model;
+using Seq2SeqRev.Training.Data;
+
+namespace Seq2SeqRev.Training.Config;
+
+/// <summary>How a model's gradients are computed (training.memory).</summary>
+public enum TrainingMemory { Reversal, Backprop, Checkpoint }
+
+public enum OptimizerKind { Sgd, Adam }
+
+/// <summary>A fixed list of config words and the enum values they stand for.</summary>
+public sealed class NameMap<T> where T : struct, Enum
+{
+    private readonly (string Name, T Value)[] _entries;
+
+    public NameMap(params (string Name, T Value)[] entries)
+    {
+        _entries = entries;
+        Names = [.. entries.Select(e => e.Name)];
+    }
+
+    /// <summary>The allowed words, in their documented order.</summary>
+    public IReadOnlyList<string> Names { get; }
+
+    public T Parse(string name)
+    {
+        foreach (var (n, v) in _entries) if (n == name) return v;
+        throw new ArgumentException($"'{name}' is not allowed (allowed: {string.Join(", ", Names)})");
+    }
+
+    public string NameOf(T value)
+    {
+        foreach (var (n, v) in _entries) if (EqualityComparer<T>.Default.Equals(v, value)) return n;
+        throw new ArgumentOutOfRangeException(nameof(value), value, null);
+    }
+}
+
+public static class SettingNames
+{
+    public static readonly NameMap<CellKind> Cells = new(("gru", CellKind.Gru), ("lstm", CellKind.Lstm),
+        ("revgru", CellKind.RevGru), ("revlstm", CellKind.RevLstm));
+
+    public static readonly NameMap<AttentionScore> Attentions = new(("general", AttentionScore.General),
+        ("dot", AttentionScore.Dot), ("concat", AttentionScore.Concat));
+
+    public static readonly NameMap<MemoryBankKind> MemoryBanks = new(("hidden", MemoryBankKind.Hidden),
+        ("slice", MemoryBankKind.Slice), ("emb", MemoryBankKind.Embedding), ("emb+slice", MemoryBankKind.EmbeddingAndSlice));
+
+    public static readonly NameMap<TrainingMemory> MemoryModes = new(("reversal", TrainingMemory.Reversal),
+        ("backprop", TrainingMemory.Backprop), ("checkpoint", TrainingMemory.Checkpoint));
+
+    public static readonly NameMap<OptimizerKind> Optimizers = new(("sgd", OptimizerKind.Sgd), ("adam", OptimizerKind.Adam));
+
+    public static readonly NameMap<BatchType> BatchTypes = new(("sentences", BatchType.Sentences), ("tokens", BatchType.Tokens));
+}

@@ -1,0 +1,50 @@
+// TrainingConfig: optimisation, schedule, stopping and memory strategy (YAML section "training").
+// Memory is null until resolved (RunConfig.Resolve); ConfigLoader always returns resolved configs.
+namespace Seq2SeqRev.Training.Config;
+
+/// <summary>How to train: batches, optimizer, learning-rate schedule, stopping, validation, logging.</summary>
+public sealed record TrainingConfig
+{
+    public static IReadOnlyList<string> BatchTypes => SettingNames.BatchTypes.Names;
+    public static IReadOnlyList<string> Optimizers => SettingNames.Optimizers.Names;
+    public static IReadOnlyList<string> MemoryModes => SettingNames.MemoryModes.Names;
+
+    public int Epochs { get; init; } = 30;
+    /// <summary>Batch size unit: "sentences" or "tokens".</summary>
+    public string BatchType { get; init; } = "sentences";
+    public int BatchSize { get; init; } = 64;
+    /// <summary>"sgd" or "adam".</summary>
+    public string Optimizer { get; init; } = "sgd";
+    public double LearningRate { get; init; } = 0.2;
+    /// <summary>Factor in (0, 1] applied to the learning rate when validation perplexity stalls.</summary>
+    public double LrDecay { get; init; } = 0.5;
+    /// <summary>Decay when validation perplexity has not improved for more than this many validations.</summary>
+    public int LrPatience { get; init; }
+    /// <summary>Training stops once the learning rate falls below this.</summary>
+    public double MinLearningRate { get; init; } = 0.001;
+    /// <summary>Stop after this many validations without improvement; 0 = off.</summary>
+    public int EarlyStopping { get; init; } = 8;
+    /// <summary>Gradient-norm clipping threshold; 0 = off.</summary>
+    public double ClipGradNorm { get; init; } = 5.0;
+    /// <summary>
+    /// "reversal" (reversible cells only), "backprop" or "checkpoint"; null = not yet resolved
+    /// ("reversal" for reversible cells, "backprop" otherwise).
+    /// </summary>
+    public string? Memory { get; init; }
+    /// <summary>Steps per checkpoint segment; 0 = sqrt(sequence length).</summary>
+    public int CheckpointSegment { get; init; }
+    public int ValidBeam { get; init; } = 1;
+    /// <summary>Sentences used per validation; 0 = all.</summary>
+    public int ValidMaxSentences { get; init; }
+    /// <summary>Log every this many batches.</summary>
+    public int LogEvery { get; init; } = 50;
+    /// <summary>Stop after this many updates; 0 = unlimited.</summary>
+    public int MaxSteps { get; init; }
+
+    public static string DefaultMemoryFor(string cell) => ModelConfig.IsReversibleCell(cell) ? "reversal" : "backprop";
+
+    /// <summary>training.memory parsed (the resolved value; unresolved = the default for <paramref name="cell"/>).</summary>
+    public TrainingMemory MemoryMode(string cell) => SettingNames.MemoryModes.Parse(Memory ?? DefaultMemoryFor(cell));
+    public OptimizerKind OptimizerKind => SettingNames.Optimizers.Parse(Optimizer);
+    public Data.BatchType BatchUnit => SettingNames.BatchTypes.Parse(BatchType);
+}

@@ -1,0 +1,34 @@
+// MemoryAccounting: the paper's memory metric summed over batches — baseline bits (32 per hidden value per step,
+// h and c for LSTM), bits actually stored by the reversal buffers and the information-theoretic optimum —
+// for the encoder and the decoder separately. Guarantees: runs TrainStep in train mode (dropout as in
+// training) on every batch and adds the per-batch bits; returns nulls for models that do not train by
+// reversal (baselines, or reversible cells with training.memory = backprop); gradients are left zeroed.
+using Seq2SeqRev.Training;
+using TorchSharp;
+
+namespace Seq2SeqRev.Training.Memory;
+
+public sealed record AccountingResult(MemoryBits? Encoder, MemoryBits? Decoder, int Batches);
+
+public static class MemoryAccounting
+{
+    public static bool Applies(Config.RunConfig config) => config.MemoryMode == Config.TrainingMemory.Reversal;
+
+    public static AccountingResult Run(ITrainable model, IEnumerable<TrainingBatch> batches)
+    {
+        MemoryBits? enc = null, dec = null;
+        int count = 0;
+        model.Module.train();
+        var parameters = model.Module.parameters().ToList();
+        foreach (var batch in batches)
+        {
+            var r = model.TrainStep(batch);
+            if (r.Encoder is { } e) enc = enc is null ? e : enc.Add(e);
+            if (r.Decoder is { } d) dec = dec is null ? d : dec.Add(d);
+            using (torch.no_grad())
+                foreach (var p in parameters) p.grad?.zero_();
+            count++;
+        }
+        return new AccountingResult(enc, dec, count);
+    }
+}

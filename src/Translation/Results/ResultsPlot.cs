@@ -1,0 +1,30 @@
+// ResultsPlot: one PNG (ScottPlot 5) with two panels side by side — validation BLEU per epoch (left) and validation
+// loss per epoch (right) — one line per run, legend = run label. Guarantees: non-finite values are left out (a run
+// without any draws no line); the file is written atomically (AtomicFile), folder created; a write failure is a one-line UserError naming it.
+using Seq2SeqRev.Cli;
+using ScottPlot;
+using Seq2SeqRev.Training;
+
+namespace Seq2SeqRev.Translation.Results;
+
+public static class ResultsPlot
+{
+    public static void Save(ResultsReport report, string path, int width = 1400, int height = 560)
+    {
+        var multiplot = new Multiplot();
+        multiplot.AddPlots(2);
+        multiplot.Layout = new ScottPlot.MultiplotLayouts.Columns();
+        Panel(multiplot.GetPlot(0), report, v => v.ValBleu, "Validation BLEU", "BLEU", Alignment.LowerRight);
+        Panel(multiplot.GetPlot(1), report, v => v.ValLoss, "Validation loss", "loss (cross-entropy per token)", Alignment.UpperRight);
+        LinePlots.SavePng(multiplot, path, width, height);
+    }
+
+    private static void Panel(Plot plot, ResultsReport report, Func<ValidationMetrics, double> value, string title, string yLabel,
+        Alignment legend)
+    {
+        foreach (var run in report.Runs)
+            LinePlots.AddLine(plot, run.Label, run.Validation.Select(v => ((double)v.Epoch, value(v))));
+        LinePlots.Label(plot, title, "epoch", yLabel, legend);
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
+    }
+}

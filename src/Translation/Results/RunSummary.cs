@@ -1,0 +1,54 @@
+// RunSummary: one row of the results table — what a run is (config name, cell, attention memory bank, forgetting
+// limit, training memory mode), how its training went (from metrics.jsonl) and how its best checkpoint scores on each
+// test split. Guarantees: Validation holds one entry per epoch in epoch order (a repeated epoch, e.g. after a crash
+// between validation and checkpoint, keeps its last line); the best epoch is the first epoch with the lowest finite
+// val_ppl, as the trainer selects best.ckpt; training hours = sum of the epochs' seconds / 3600; every mean skips
+// null/non-finite values and is null when none is left.
+using Seq2SeqRev.Training.Config;
+using Seq2SeqRev.Training.Memory;
+using Seq2SeqRev.Scoring;
+using Seq2SeqRev.Training;
+
+namespace Seq2SeqRev.Translation.Results;
+
+/// <summary>The best checkpoint on one test split: the hypothesis file it wrote and its sacreBLEU scores.</summary>
+public sealed record TestResult(string Split, long Sentences, string HypothesisPath, BleuScore Bleu, BleuScore BleuLowercase,
+    ChrfScore Chrf, double SentencesPerSecond);
+
+/// <param name="Label">The run's name in tables, JSON and the plot legend: the config name, made unique by the caller.</param>
+public sealed record RunSummary(string Label, string RunDir, string Name, string Cell, string Attention, string? MaxForgetBits,
+    string TrainingMemory, IReadOnlyList<ValidationMetrics> Validation, IReadOnlyList<TestResult> Tests)
+{
+    public static RunSummary Create(string label, RunDirectory run, IReadOnlyList<TestResult> tests)
+    {
+        var m = run.Config.Model;
+        return new RunSummary(label, run.Dir, run.Config.Name, m.Cell, m.MemoryBankLabel,
+            m.IsReversible ? m.MaxForgetBits : null, run.Config.MemoryName,
+            PerEpoch(run.Metrics), tests);
+    }
+
+    /// <summary>One validation per epoch (the last line of a repeated epoch), in epoch order.</summary>
+    public static IReadOnlyList<ValidationMetrics> PerEpoch(IEnumerable<ValidationMetrics> lines) =>
+        lines.GroupBy(v => v.Epoch).Select(g => g.Last()).OrderBy(v => v.Epoch).ToList();
+
+    public int Epochs => Validation.Count;
+
+    /// <summary>The validation of the best epoch (first lowest finite val_ppl); null when no perplexity is finite.</summary>
+    public ValidationMetrics? Best => Validation.Where(v => double.IsFinite(v.ValPpl))
+        .Aggregate((ValidationMetrics?)null, (best, v) => best is null || v.ValPpl < best.ValPpl ? v : best);
+
+    public double TrainingHours => Validation.Select(v => v.Seconds).Where(double.IsFinite).Sum() / 3600;
+    public double? MeanTokensPerSecond => Mean(v => v.TokensPerSecond);
+    public double? EncSavingActual => Mean(v => v.EncSavingActual);
+    public double? EncSavingOptimal => Mean(v => v.EncSavingOptimal);
+    public double? DecSavingActual => Mean(v => v.DecSavingActual);
+    public double? DecSavingOptimal => Mean(v => v.DecSavingOptimal);
+
+    public TestResult? Test(string split) => Tests.FirstOrDefault(t => t.Split == split);
+
+    private double? Mean(Func<ValidationMetrics, double?> field)
+    {
+        var values = Validation.Select(field).OfType<double>().Where(double.IsFinite).ToList();
+        return values.Count == 0 ? null : values.Average();
+    }
+}

@@ -1,0 +1,103 @@
+// TranslateRunner: the `translate` command's testable core. Guarantees: options are checked before anything is
+// loaded (e.g. --nbest > --beam, --device cuda on this CPU build); input, reference, model and output problems are
+// one-line UserErrors naming the file; standard output gets translations only; a file output is written to
+// "<output>.tmp" in the same directory and renamed at the end, so a failure or cancellation leaves no partial file;
+// warnings, the optional progress bar, the summary and the --ref BLEU line (sacreBLEU style, width 1) go to stderr.
+using System.Globalization;
+using System.Text;
+using Seq2SeqRev.Cli;
+using Seq2SeqRev.Training.Data;
+using Seq2SeqRev.Scoring;
+using Seq2SeqRev.Training;
+using Spectre.Console;
+
+namespace Seq2SeqRev.Translation;
+
+public sealed record TranslateRequest
+{
+    public required string ModelPath { get; init; }
+    /// <summary>Input file (plain or gzip) or "-" for standard input.</summary>
+    public string Input { get; init; } = "-";
+    /// <summary>Output file or "-" for standard output.</summary>
+    public string Output { get; init; } = "-";
+    public TranslatorOptions Options { get; init; } = new();
+    public string Device { get; init; } = "cpu";
+    /// <summary>Reference file: print corpus BLEU of the best translations on stderr after translating.</summary>
+    public string? RefPath { get; init; }
+    /// <summary>Draw a live progress bar on stderr (the command asks for it when output is a file and stderr a terminal).</summary>
+    public bool ShowProgress { get; init; }
+}
+
+public static class TranslateRunner
+{
+    public const string StdinName = "<stdin>";
+    private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false);
+
+    public static int Execute(TranslateRequest request, Stream stdin, Stream stdout, TextWriter stderr, CancellationToken cancel = default)
+    {
+        request.Options.Validate();
+        if (request.Device != "cpu")
+            throw new UserError($"--device {request.Device}: this build runs on the CPU only (TorchSharp CPU package); use --device cpu");
+        var refs = request.RefPath is { } refPath ? ScoringLineReader.ReadFile(refPath, "reference") : null;
+        using var input = request.Input == "-" ? new LineReader(stdin, StdinName) : new LineReader(request.Input);
+        using var loaded = TranslationModelLoader.Load(request.ModelPath);
+        var translator = new Translator(loaded, request.Options);
+        void Warn(string message) => stderr.WriteLine($"warning: {message}");
+
+        TranslationSummary Translate(Stream output)
+        {
+            using var writer = new StreamWriter(output, Utf8, 1 << 16, leaveOpen: true) { NewLine = "\n" };
+            return WithProgress(request.ShowProgress, stderr, progress =>
+                translator.Run(input, writer, Warn, keepBest: refs is not null, progress, cancel));
+        }
+
+        TranslationSummary summary;
+        if (request.Output == "-")
+        {
+            summary = Translate(stdout);
+            stdout.Flush();
+        }
+        else
+        {
+            summary = null!;
+            AtomicFile.WriteOutput(request.Output, stream => summary = Translate(stream));
+            stderr.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"translated {summary.Lines} lines ({summary.Translated} non-blank) in {summary.Seconds:F1} s, {summary.SentencesPerSecond:F1} sentences/s: {request.Output}"));
+        }
+
+        if (refs is not null)
+        {
+            if (refs.Count != summary.Lines)
+                throw new UserError($"{request.RefPath}: {refs.Count} reference lines but {summary.Lines} input lines; BLEU not computed");
+            var bleu = Bleu.CorpusScore(summary.Best!, [refs.Select(r => (string?)r).ToList()], new BleuOptions());
+            stderr.WriteLine(bleu.FormatLine(1));
+        }
+        return 0;
+    }
+
+    private static TranslationSummary WithProgress(bool show, TextWriter stderr,
+        Func<Action<long, double?>?, TranslationSummary> body)
+    {
+        if (!show) return body(null);
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(stderr) });
+        return console.Progress()
+            .AutoClear(true)
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(),
+                     new RemainingTimeColumn(), new SpinnerColumn())
+            .Start(ctx =>
+            {
+                const double Steps = 1000;
+                var task = ctx.AddTask("translating", maxValue: Steps);
+                task.IsIndeterminate = true;
+                return body((lines, fraction) =>
+                {
+                    task.Description = $"translating: {lines:N0} lines";
+                    if (fraction is { } f)
+                    {
+                        task.IsIndeterminate = false;
+                        task.Value = Math.Min(Steps, f * Steps);
+                    }
+                });
+            });
+    }
+}

@@ -1,0 +1,66 @@
+// TranslationModelLoader: turns `--model RUN_DIR_OR_CHECKPOINT` into a ready-to-decode model. Guarantees: a run
+// directory means its best.ckpt, else its last.ckpt; the model is rebuilt from the checkpoint's own config and
+// tokenizers, its parameters restored and put in eval mode (reversible models decode with the same weights and
+// no information buffer); every problem — missing path, foreign/truncated/corrupted/other-version checkpoint, a
+// config this build cannot read, parameters that do not fit the config — is one UserError line naming the file.
+using Seq2SeqRev.Cli;
+using Seq2SeqRev.Model;
+using Seq2SeqRev.Training.Config;
+using Seq2SeqRev.Model.Tokenization;
+using Seq2SeqRev.Training;
+
+namespace Seq2SeqRev.Translation;
+
+/// <summary>A model restored from a checkpoint, with the config and tokenizers it was trained with.</summary>
+public sealed class LoadedModel(string checkpointPath, RunConfig config, TokenizerPair tokenizers, Seq2SeqModel model) : IDisposable
+{
+    public string CheckpointPath { get; } = checkpointPath;
+    public RunConfig Config { get; } = config;
+    public TokenizerPair Tokenizers { get; } = tokenizers;
+    public Seq2SeqModel Model { get; } = model;
+
+    public void Dispose() => Model.Dispose();
+}
+
+public static class TranslationModelLoader
+{
+    /// <summary>The checkpoint file behind <paramref name="modelPath"/> (a file, or a run directory's best/last.ckpt).</summary>
+    public static string ResolveCheckpoint(string modelPath)
+    {
+        if (!Directory.Exists(modelPath))
+        {
+            if (!File.Exists(modelPath)) throw new UserError($"{modelPath}: no such model (expected a run directory or a .ckpt file)");
+            return modelPath;
+        }
+        foreach (var name in new[] { Trainer.BestFile, Trainer.LastFile })
+        {
+            var path = Path.Combine(modelPath, name);
+            if (File.Exists(path)) return path;
+        }
+        throw new UserError($"{modelPath}: run directory has neither {Trainer.BestFile} nor {Trainer.LastFile}");
+    }
+
+    public static LoadedModel Load(string modelPath)
+    {
+        var path = ResolveCheckpoint(modelPath);
+        var checkpoint = Checkpoint.Load(path);
+        RunConfig config;
+        try { config = checkpoint.Config(); }
+        catch (UserError e) { throw new UserError($"{path}: its config cannot be read by this build ({e.Message})"); }
+        var tokenizers = checkpoint.Tokenizers(path);
+
+        Seq2SeqModel? model = null;
+        try
+        {
+            model = Seq2SeqModel.Create(config.Model.ToSpec(), tokenizers.Source.VocabSize, tokenizers.Target.VocabSize);
+            checkpoint.RestoreModel(model);
+            model.eval();
+            return new LoadedModel(path, config, tokenizers, model);
+        }
+        catch (Exception e) when (e is not UserError and not OutOfMemoryException)
+        {
+            model?.Dispose();
+            throw new UserError($"{path}: model parameters do not match the checkpoint's config ({e.Message.Split('\n')[0]})");
+        }
+    }
+}

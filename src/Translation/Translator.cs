@@ -1,0 +1,121 @@
+// Translator: streams text through a LoadedModel. Guarantees: exactly one output line per input line, in input
+// order (a blank input line gives an empty line and is not searched); with NBestFormat, each input line i
+// (0-based) gives its n-best list as "i ||| translation ||| score" lines, best first (score = GNMT length-
+// penalised log-probability, F6), and a blank line gives one "i |||  ||| 0.000000" line. Memory is bounded by
+// one chunk of lines (read, sorted by subword length into batches, translated, put back in order, written), so
+// input size does not matter. Translations do not depend on the batch or chunk size (the searches are
+// row-independent). Bad lines never stop the run: invalid UTF-8 is decoded with U+FFFD and a line longer than
+// the limit is truncated, each with one warning "<file>:<line>: ..."; translations never contain '\r' or '\n'.
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Seq2SeqRev.Training.Data;
+using Seq2SeqRev.Model.Search;
+
+namespace Seq2SeqRev.Translation;
+
+/// <summary>What a run did; <see cref="Best"/> holds the best translation of every line when asked for.</summary>
+public sealed record TranslationSummary(long Lines, long Translated, int Warnings, double Seconds, IReadOnlyList<string>? Best)
+{
+    public double SentencesPerSecond => Seconds > 0 ? Lines / Seconds : 0;
+}
+
+public sealed class Translator
+{
+    private readonly LoadedModel _loaded;
+    private readonly TranslatorOptions _options;
+    private readonly int _maxInput;
+    private readonly long _cutChars;
+
+    public Translator(LoadedModel loaded, TranslatorOptions options)
+    {
+        options.Validate();
+        _loaded = loaded;
+        _options = options;
+        _maxInput = options.MaxInputLength ?? loaded.Config.Data.MaxLength;
+        // A prefix of c chars encodes to at least c / (longest token) tokens (byte-level tokens cover >= 1 char each),
+        // so cutting a huge line at twice the needed length before encoding never changes the kept tokens but the last.
+        int longest = Math.Max(1, loaded.Tokenizers.Source.Model.Tokens.Select(t => t.Length).DefaultIfEmpty(1).Max());
+        _cutChars = 2L * (_maxInput + 1) * longest + 64;
+    }
+
+    public int MaxInputLength => _maxInput;
+
+    /// <param name="warn">Receives each warning as "&lt;file&gt;:&lt;line&gt;: ..." (no "warning:" prefix).</param>
+    /// <param name="progress">Called after each chunk with (lines done, fraction of the input file or null).</param>
+    public TranslationSummary Run(LineReader input, TextWriter output, Action<string> warn, bool keepBest = false,
+        Action<long, double?>? progress = null, CancellationToken cancel = default)
+    {
+        var clock = Stopwatch.StartNew();
+        var best = keepBest ? new List<string>() : null;
+        int chunkLines = _options.EffectiveChunkLines, warnings = 0;
+        long lines = 0, translated = 0;
+        void Warn(string message) { warnings++; warn(message); }
+        var chunk = new List<int[]?>(chunkLines);
+        while (true)
+        {
+            chunk.Clear();
+            while (chunk.Count < chunkLines && input.ReadLine(out var bytes)) chunk.Add(Prepare(bytes, input, Warn));
+            if (chunk.Count == 0) break;
+            var results = TranslateChunk(chunk, cancel);
+            for (int i = 0; i < chunk.Count; i++)
+            {
+                var nbest = results[i];
+                var texts = nbest is null ? [""] : nbest.Select(h => OneLine(_loaded.Tokenizers.Target.Decode(h.Tokens))).ToArray();
+                best?.Add(texts[0]);
+                if (!_options.NBestFormat) { output.WriteLine(texts[0]); continue; }
+                for (int k = 0; k < texts.Length; k++)
+                {
+                    double score = nbest is null ? 0 : nbest[k].Score;
+                    output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{lines + i} ||| {texts[k]} ||| {score:F6}"));
+                }
+            }
+            lines += chunk.Count;
+            translated += chunk.Count(c => c is not null);
+            progress?.Invoke(lines, input.Fraction);
+        }
+        output.Flush();
+        return new TranslationSummary(lines, translated, warnings, clock.Elapsed.TotalSeconds, best);
+    }
+
+    /// <summary>Source ids of one line (null = blank line), with the decoding and length warnings.</summary>
+    private int[]? Prepare(ReadOnlySpan<byte> bytes, LineReader input, Action<string> warn)
+    {
+        if (!LineReader.TryDecode(bytes, out var text))
+        {
+            text = Encoding.UTF8.GetString(bytes); // invalid sequences become U+FFFD
+            warn($"{input.Path}:{input.LineNumber}: invalid UTF-8, decoded with replacement characters (U+FFFD)");
+        }
+        if (string.IsNullOrWhiteSpace(text)) return null;
+        if (_loaded.Config.Data.Lowercase) text = text.ToLowerInvariant();
+        if (text.Length > _cutChars)
+        {
+            int cut = (int)_cutChars;
+            if (char.IsHighSurrogate(text[cut - 1])) cut--;
+            text = text[..cut];
+        }
+        var ids = _loaded.Tokenizers.Source.Encode(text);
+        if (ids.Length <= _maxInput) return ids;
+        warn($"{input.Path}:{input.LineNumber}: longer than {_maxInput} subword tokens (the model's input limit); truncated");
+        return ids[.._maxInput];
+    }
+
+    /// <summary>N-best lists for the non-blank lines of a chunk, searched in batches of similar length.</summary>
+    private IReadOnlyList<Hypothesis>?[] TranslateChunk(List<int[]?> chunk, CancellationToken cancel)
+    {
+        var results = new IReadOnlyList<Hypothesis>?[chunk.Count];
+        var order = Enumerable.Range(0, chunk.Count).Where(i => chunk[i] is not null)
+            .OrderByDescending(i => chunk[i]!.Length).ToArray(); // stable: equal lengths keep input order
+        for (int start = 0; start < order.Length; start += _options.BatchSize)
+        {
+            cancel.ThrowIfCancellationRequested();
+            var rows = order.AsSpan(start, Math.Min(_options.BatchSize, order.Length - start)).ToArray();
+            var nbest = SentenceDecoder.Search(_loaded.Model, rows.Select(i => chunk[i]!).ToArray(), _options.Search);
+            for (int r = 0; r < rows.Length; r++) results[rows[r]] = nbest[r];
+        }
+        return results;
+    }
+
+    private static string OneLine(string text) =>
+        text.AsSpan().IndexOfAny('\r', '\n') < 0 ? text : text.Replace("\r\n", " ").Replace('\r', ' ').Replace('\n', ' ');
+}
