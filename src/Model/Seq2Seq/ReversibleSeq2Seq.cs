@@ -98,6 +98,7 @@ public sealed class ReversibleSeq2Seq : Seq2SeqModel
         // 2. The memory bank, rebuilt once as a leaf: recomputed embeddings and the saved slices (the pieces
         //    it is built from are freed at once).
         Tensor bank;
+        using (PhaseProfiler.Measure(Phase.Bank))
         using (NewDisposeScope())
         using (no_grad())
         {
@@ -110,18 +111,20 @@ public sealed class ReversibleSeq2Seq : Seq2SeqModel
         double loss = 0;
         Tensor StepLoss(int t, Tensor top)
         {
+            using var phase = PhaseProfiler.Measure(Phase.Attention);
             var nll = StepNll(decoder.Attention, top, m.Output, bank, b.SrcMask, b.TgtOut[t]);
             loss += nll.item<float>();
             using var batch = b.Batch.ToScalar();
             return nll.div(batch);
         }
-        var dFinal = decoder.Rnn.Backward(decTape, decIn, StepLoss);
+        Tensor[][] dFinal; using (PhaseProfiler.Measure(Phase.DecoderReverse)) dFinal = decoder.Rnn.Backward(decTape, decIn, StepLoss);
 
         // 4. The bank's gradient: into the embedding (a few source positions at a time, so no [S, B, E] copies
         //    are alive) and, as per-step slice gradients, into the encoder's reversal. The bank and its
         //    gradient are freed before the encoder's reversal starts.
         var e = UsesEmbedding ? Config.Embedding : 0;
         Tensor? sliceGrad = null;
+        using (PhaseProfiler.Measure(Phase.BankGradient))
         using (var bankGrad = bank.grad!)
         {
             if (UsesEmbedding)
@@ -130,14 +133,14 @@ public sealed class ReversibleSeq2Seq : Seq2SeqModel
                     using var chunkScope = NewDisposeScope();
                     var n = Math.Min(EmbeddingGradientChunk, b.SrcSteps - s0);
                     var grad = bankGrad.narrow(1, s0, n).narrow(2, 0, e).transpose(0, 1);
-                    torch.autograd.backward([encoder.Embed(b.Src.narrow(0, s0, n), m.EncoderEmbedding)], [grad.contiguous()]);
+                    using (PhaseProfiler.Measure(Phase.Backward)) torch.autograd.backward([encoder.Embed(b.Src.narrow(0, s0, n), m.EncoderEmbedding)], [grad.contiguous()]);
                 }
             if (SliceColumns > 0)
                 sliceGrad = LockedDropout.Apply(bankGrad.narrow(2, e, SliceColumns).transpose(0, 1), m.Bank).contiguous();
         }
         bank.Dispose();
         Func<int, Tensor, Tensor?>? encLoss = sliceGrad is null ? null : (t, top) => SliceOf(top).mul(sliceGrad[t]).sum();
-        var dInitial = encRnn.Backward(encTape, encIn, encLoss, dFinal);
+        Tensor[][] dInitial; using (PhaseProfiler.Measure(Phase.EncoderReverse)) dInitial = encRnn.Backward(encTape, encIn, encLoss, dFinal);
         foreach (var g in dInitial.Concat(dFinal)) foreach (var p in g) p.Dispose();
         return (loss, encBits, decBits);
     }
