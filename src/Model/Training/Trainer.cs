@@ -68,9 +68,7 @@ public static class Trainer
         torch.manual_seed(config.Seed);
         using var model = options.ModelFactory(config.Model, t, data.Tokenizers.Source.VocabSize, data.Tokenizers.Target.VocabSize);
         var parameters = model.Module.parameters().ToList();
-        using var optimizer = t.Optimizer == "adam"
-            ? (optim.Optimizer)optim.Adam(parameters, t.LearningRate)
-            : optim.SGD(parameters, t.LearningRate);
+        using var optimizer = CreateOptimizer(t, parameters);
         var state = new TrainerState { LearningRate = t.LearningRate };
         if (options.Resume is { } resume)
         {
@@ -81,13 +79,7 @@ public static class Trainer
         SetLearningRate(optimizer, state.LearningRate);
         log.Line($"model: {parameters.Sum(p => p.numel()):N0} parameters, optimizer {t.Optimizer}, lr {state.LearningRate:G6}");
 
-        var batcher = new Batcher(data.TrainSources, data.TrainTargets, new BatcherOptions
-        {
-            BatchSize = t.BatchSize,
-            BatchType = t.BatchType == "tokens" ? BatchType.Tokens : BatchType.Sentences,
-            Seed = (ulong)config.Seed,
-            PerSequenceOverhead = 2,
-        });
+        var batcher = new Batcher(data.TrainSources, data.TrainTargets, TrainBatcherOptions(config));
         var metrics = new MetricsWriter(runDir);
         void SaveLast(TrainerState s) =>
             Checkpoint.Capture(config, data.Tokenizers, model.Module, optimizer, s).Save(lastPath);
@@ -193,7 +185,20 @@ public static class Trainer
         return Stop(StopReason.Completed, state, $"finished {t.Epochs} epochs");
     }
 
-    private static StepResult TrainBatch(ITranslationModel model, optim.Optimizer optimizer, List<TorchSharp.Modules.Parameter> parameters,
+    /// <summary>The optimizer of a run (also used by `bench`).</summary>
+    internal static optim.Optimizer CreateOptimizer(TrainingConfig t, List<TorchSharp.Modules.Parameter> parameters) =>
+        t.Optimizer == "adam" ? optim.Adam(parameters, t.LearningRate) : optim.SGD(parameters, t.LearningRate);
+
+    /// <summary>How a run cuts its training batches (also used by `bench`).</summary>
+    internal static BatcherOptions TrainBatcherOptions(RunConfig config) => new()
+    {
+        BatchSize = config.Training.BatchSize,
+        BatchType = config.Training.BatchType == "tokens" ? BatchType.Tokens : BatchType.Sentences,
+        Seed = (ulong)config.Seed,
+        PerSequenceOverhead = 2,
+    };
+
+    internal static StepResult TrainBatch(ITranslationModel model, optim.Optimizer optimizer, List<TorchSharp.Modules.Parameter> parameters,
         Batch batch, double clip)
     {
         using var scope = torch.NewDisposeScope();
