@@ -63,8 +63,11 @@ public sealed class ReversibleDecoder : nn.Module
     /// </summary>
     public (Tensor[][] InitialGrad, Tensor BankGrad) Reverse(DecoderTape tape, Tensor bank, Tensor srcMask, AttentionalLoss loss)
     {
-        Tensor? StepLoss(int t, Tensor top) =>
-            loss(t, Attend(LockedDropout.Apply(top, tape.Dropout.Output).unsqueeze(1), bank, srcMask));
+        Tensor? StepLoss(int t, Tensor top)
+        {
+            using var phase = PhaseProfiler.Measure(Phase.Attention);
+            return loss(t, Attend(LockedDropout.Apply(top, tape.Dropout.Output).unsqueeze(1), bank, srcMask));
+        }
         var initialGrad = rnn.Backward(tape.Rnn, Inputs(tape.TgtIn, tape.Dropout.Embedding), StepLoss);
         var bankGrad = bank.grad ?? zeros_like(bank);
         return (initialGrad, bankGrad);

@@ -99,6 +99,7 @@ public sealed class ReversibleEncoder : nn.Module
         var steps = tape.Rnn.Steps;
         var e = Bank.EmbeddingColumns;
         Tensor? hiddenGrad = null;
+        using (PhaseProfiler.Measure(Phase.BankGradient))
         using (bankGrad)
         {
             if (Bank.UsesEmbedding)
@@ -107,13 +108,16 @@ public sealed class ReversibleEncoder : nn.Module
                     using var chunkScope = NewDisposeScope();
                     var n = Math.Min(EmbeddingGradientChunk, steps - s0);
                     var grad = bankGrad.narrow(1, s0, n).narrow(2, 0, e).transpose(0, 1);
-                    torch.autograd.backward([Embed(tape.Src.narrow(0, s0, n), tape.Dropout.Embedding)], [grad.contiguous()]);
+                    using (PhaseProfiler.Measure(Phase.Backward))
+                        torch.autograd.backward([Embed(tape.Src.narrow(0, s0, n), tape.Dropout.Embedding)], [grad.contiguous()]);
                 }
             if (Bank.HiddenColumns > 0)
                 hiddenGrad = LockedDropout.Apply(bankGrad.narrow(2, e, Bank.HiddenColumns).transpose(0, 1), tape.Dropout.Bank).contiguous();
         }
         Func<int, Tensor, Tensor?>? columnLoss = hiddenGrad is null ? null : (t, top) => HiddenColumnsOf(top).mul(hiddenGrad[t]).sum();
-        var initialGrad = rnn.Backward(tape.Rnn, Inputs(tape.Src, tape.Dropout.Embedding), columnLoss, finalGrad);
+        Tensor[][] initialGrad;
+        using (PhaseProfiler.Measure(Phase.EncoderReverse))
+            initialGrad = rnn.Backward(tape.Rnn, Inputs(tape.Src, tape.Dropout.Embedding), columnLoss, finalGrad);
         foreach (var g in initialGrad) foreach (var p in g) p.Dispose();
         hiddenGrad?.Dispose();
     }

@@ -89,6 +89,7 @@ public sealed class ReversibleRnn : nn.Module
         Action<int, RnnState>? onState = null)
     {
         using var _ = no_grad();
+        using var phase = PhaseProfiler.Measure(Phase.Forward);
         var batch = (int)initial[0][0].Int.shape[0];
         var buffer = new InformationBuffer(batch, HiddenSize / 2, Format, trackReferenceScheme);
         var saved = SavedColumns > 0 ? empty(steps + 1, batch, SavedColumns, ScalarType.Int32).DetachFromDisposeScope() : null;
@@ -143,7 +144,7 @@ public sealed class ReversibleRnn : nn.Module
                 var loss = stepLoss(t, output);
                 if (loss is not null)
                 {
-                    loss.backward();
+                    using (PhaseProfiler.Measure(Phase.Backward)) loss.backward();
                     using var g = output.grad!;
                     AddOutputGradient(grads[top], g);
                 }
@@ -170,13 +171,15 @@ public sealed class ReversibleRnn : nn.Module
                     };
                 }
                 CellState prev;
-                using (no_grad()) prev = cells[l].Reverse(x.detach(), state[l], ctx);
+                using (no_grad()) using (PhaseProfiler.Measure(Phase.Rebuild)) prev = cells[l].Reverse(x.detach(), state[l], ctx);
                 if (computeGradients)
                 {
+                    var replayPhase = PhaseProfiler.Measure(Phase.Replay);
                     var leaves = prev.Parts.Select(p => Format.ToFloat(p.Int).requires_grad_(true)).ToArray();
                     var replay = cells[l].Step(x, new CellState([.. prev.Parts.Select((p, i) => new Part(p.Int, leaves[i], Format))]),
                         ctx with { Buffer = null, TrackGradients = true, KnownNext = state[l].Ints });
-                    torch.autograd.backward([.. replay.Parts.Select(p => p.Float)], grads[l]);
+                    replayPhase.Dispose();
+                    using (PhaseProfiler.Measure(Phase.Backward)) torch.autograd.backward([.. replay.Parts.Select(p => p.Float)], grads[l]);
                     grads[l] = [.. leaves.Select(v => v.grad!)];
                     if (xLeaf is not null) AddOutputGradient(grads[l - 1], xLeaf.grad!);
                 }

@@ -6,6 +6,7 @@
 // goes into the embedding and the encoder's reversal; the gradients equal Backprop's (the model's GraphLoss) up to
 // float rounding (ReversalGradientTests); the memory accounting is taken from the tapes before reversal.
 using Seq2SeqRev.Model;
+using Seq2SeqRev.Reversible;
 using static TorchSharp.torch;
 
 namespace Seq2SeqRev.Training.Gradients;
@@ -33,7 +34,10 @@ public sealed class Reversal(ReversibleSeq2Seq model) : IGradientMethod
         }
         Tensor[][] dFinal;
         Tensor bankGrad;
-        using (var bank = encoder.MemoryBank(encTape))
+        Tensor bank;
+        using (PhaseProfiler.Measure(Phase.Bank)) bank = encoder.MemoryBank(encTape);
+        using (bank)
+        using (PhaseProfiler.Measure(Phase.DecoderReverse))
             (dFinal, bankGrad) = decoder.Reverse(decTape, bank, b.SrcMask, StepLoss);
 
         // 4. Encoder reversal from the bank's gradient and dL/d(final state).

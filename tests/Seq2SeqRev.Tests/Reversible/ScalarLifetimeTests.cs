@@ -33,7 +33,7 @@ public sealed class ScalarLifetimeTests
     {
         "Seq2SeqRev.Reversible", "Seq2SeqRev.Attention", "Seq2SeqRev.Encoder", "Seq2SeqRev.Decoder",
         "Seq2SeqRev.Model", "Seq2SeqRev.Training", "Seq2SeqRev.Translation", "Seq2SeqRev.Cli", "Seq2SeqRev.Scoring",
-        "Seq2SeqRev.Train", "Seq2SeqRev.Translate", "Seq2SeqRev.Tests",
+        "Seq2SeqRev.Benchmarks", "Seq2SeqRev.Train", "Seq2SeqRev.Translate", "Seq2SeqRev.Tests",
     };
 
     [Theory]
