@@ -11,6 +11,8 @@
 //  * integer floor_divide / remainder floor toward −∞ (C#'s / and % truncate), shifts are arithmetic and
 //    int64 arithmetic wraps, as in LibTorch;
 //  * spilled words and refills are taken in row-major order, as masked_select / masked_scatter take them.
+// The optimal-bits sum (a float64 statistic, not part of reversal) is the same quantity computed in the pass
+// (−log2 of row products): equal to the reference's LibTorch log2 and sum up to rounding, not bit for bit.
 // The kernels only read and write spans; InformationBuffer (InformationBuffer.Fused.cs) owns the tensors and
 // the accounting. A non-finite gate (which quantizes to long.MinValue in LibTorch and leaves the reference's
 // results undefined) is reported as an out-of-range state instead: see ForwardOutcome.MaxAbs.
@@ -19,8 +21,9 @@ using System.Runtime.CompilerServices;
 namespace Seq2SeqRev.Reversible;
 
 /// <summary>Which code computes the forgetting sites: LibTorch tensor ops (the reference implementation) or the
-/// fused CPU kernels of <see cref="ForgettingKernels"/>. Both produce bit-identical results on the same
-/// <see cref="InformationBuffer"/> data structures, so a buffer may even switch between them mid-run.</summary>
+/// fused CPU kernels of <see cref="ForgettingKernels"/>. Both produce bit-identical states and buffer contents
+/// (the optimal-bits statistic up to float64 rounding) on the same <see cref="InformationBuffer"/> data structures,
+/// so a buffer may even switch between them mid-run.</summary>
 public enum ForgettingImplementation { Tensor, Fused }
 
 /// <summary>Scalar conversions bit-identical to LibTorch's, and the fused site kernels over spans.</summary>
@@ -78,6 +81,17 @@ public static class ForgettingKernels
         return q;
     }
 
+    private const double ProductLow = 1.0 / (1L << 62) / (1L << 62) / (1L << 62) / (1L << 62), ProductHigh = 1 / ProductLow;
+
+    /// <summary>product·2^exponent unchanged, with product brought back to [1, 2) (exact: a power-of-two scaling).</summary>
+    private static void Renormalize(ref double product, ref int exponent)
+    {
+        if (!double.IsFinite(product) || product == 0) return;   // a NaN or infinite gate: the site fails anyway
+        var e = Math.ILogB(product);
+        product = Math.ScaleB(product, -e);
+        exponent += e;
+    }
+
     /// <summary>|x| saturated at long.MaxValue (so long.MinValue counts as out of range).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static long Magnitude(long x) => x >= 0 ? x : x == long.MinValue ? long.MaxValue : -x;
@@ -95,7 +109,7 @@ public static class ForgettingKernels
 
     /// <summary>The memory of one site call. Row-major [Rows, Columns] blocks: H, Z, Update, Out; the register,
     /// depth and reference register are [Rows, RegisterStride] with the site's column c at index c; Active is one
-    /// byte per row (empty: every row active); GateInput is [Rows, Columns − Exempt].</summary>
+    /// byte per row (empty: every row active).</summary>
     internal ref struct SiteSpans
     {
         public int Rows, Columns, Exempt, RegisterStride, ForgetRadix, HiddenRadix;
@@ -103,7 +117,6 @@ public static class ForgettingKernels
         public ReadOnlySpan<float> Z, Update;
         public ReadOnlySpan<byte> Active;
         public Span<long> Out, Register, Depth, ReferenceRegister;
-        public Span<double> GateInput;
         /// <summary>Forward: room for the spilled words (Rows·(Columns − Exempt)). Inverse: the stored chunk.</summary>
         public Span<int> Words;
         /// <summary>Inverse only: the restored exempt columns [Rows, Exempt] (empty: divide them like the rest).</summary>
@@ -116,21 +129,25 @@ public static class ForgettingKernels
     /// <param name="Spilled">chunk words written to <see cref="SiteSpans.Words"/></param>
     /// <param name="MaxAbs">max |next| over all rows and columns, saturated; long.MaxValue when a gate is not finite</param>
     /// <param name="ReferenceReset">the simulated reference scheme pushed a level (its registers were zeroed)</param>
-    internal readonly record struct ForwardOutcome(int Spilled, long MaxAbs, bool ReferenceReset);
+    /// <param name="OptimalBits">Σ −log2 max(z, 2^−s) over the active rows' buffered columns, as −log2 of each row's
+    /// float64 product, summed over rows: equal to the reference's LibTorch log2 and sum up to rounding (a
+    /// product of k factors is exact to k·2^−53 relative, so each row's term to about k·1.6e-16 bits), not bit for
+    /// bit</param>
+    internal readonly record struct ForwardOutcome(int Spilled, long MaxAbs, bool ReferenceReset, double OptimalBits);
 
     /// <summary>
     /// part ← z ⊙ part + update, exactly as ReversibleCell.Site over InformationBuffer.Multiply: inactive rows are
     /// copied; exempt columns are multiplied lossily ((h ≫ s)·z*); buffered columns spill a chunk when the register
     /// reaches z*·2^W, move h's s low bits into the register and give register mod z* back; then the fixed-point
-    /// update is added. Also writes the clamped float gates for the optimal-bits sum (1 for inactive rows, so that
-    /// their −log2 is 0) and simulates the reference scheme when its register is given.
+    /// update is added. Also sums the optimal bits and simulates the reference scheme when its register is given.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // hot from the first call: no tier-0 code
     internal static ForwardOutcome Forward(SiteSpans a)
     {
         int rows = a.Rows, n = a.Columns, exempt = a.Exempt, stride = a.RegisterStride, s = a.ForgetRadix, m = n - exempt;
         long lowMask = (1L << s) - 1;
         float zScale = MathF.ScaleB(1f, s), uScale = MathF.ScaleB(1f, a.HiddenRadix);
-        double gateFloor = Math.ScaleB(1.0, -s);
+        double gateFloor = Math.ScaleB(1.0, -s), optimal = 0;
         bool all = a.Active.IsEmpty, tracked = !a.ReferenceRegister.IsEmpty && m > 0, bad = false, reset = false;
         long maxAbs = 0;
         var spilled = 0;
@@ -156,7 +173,6 @@ public static class ForgettingKernels
             {
                 h.CopyTo(output);
                 foreach (var v in h) maxAbs = Math.Max(maxAbs, Magnitude(v));
-                if (m > 0) a.GateInput.Slice(r * m, m).Fill(1.0);
                 continue;
             }
             var z = a.Z.Slice(r * n, n);
@@ -171,7 +187,10 @@ public static class ForgettingKernels
             var register = a.Register.Slice(r * stride, n);
             var depth = a.Depth.Slice(r * stride, n);
             var reference = tracked ? a.ReferenceRegister.Slice(r * stride, n) : default;
-            var gates = a.GateInput.Slice(r * m, m);   // gates[c − exempt] for c in [exempt, n)
+            // Σ log2 c over the row = log2 Π c: one float64 product (kept in range by exact power-of-two rescaling)
+            // and one Math.Log2 per row instead of one per unit.
+            double product = 1;
+            var exponent = 0;
             for (var c = exempt; c < n; c++)
             {
                 var zf = z[c];
@@ -195,10 +214,12 @@ public static class ForgettingKernels
                 maxAbs = Math.Max(maxAbs, Magnitude(next));
 
                 double g = zf;
-                gates[c - exempt] = g < gateFloor ? gateFloor : g;
+                product *= g < gateFloor ? gateFloor : g;
+                if (product < ProductLow || product > ProductHigh) Renormalize(ref product, ref exponent);
             }
+            optimal -= exponent + Math.Log2(product);
         }
-        return new ForwardOutcome(spilled, bad ? long.MaxValue : maxAbs, reset);
+        return new ForwardOutcome(spilled, bad ? long.MaxValue : maxAbs, reset, optimal);
     }
 
     /// <summary>
@@ -211,6 +232,7 @@ public static class ForgettingKernels
     /// nothing but <see cref="SiteSpans.Out"/> and <see cref="SiteSpans.Scratch"/> has been written (the caller
     /// reports the error).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static int Inverse(SiteSpans a, out bool badGate)
     {
         int rows = a.Rows, n = a.Columns, exempt = a.Exempt, stride = a.RegisterStride, s = a.ForgetRadix, m = n - exempt;

@@ -34,8 +34,8 @@ namespace Seq2SeqRev.Reversible;
 ///
 /// <para><b>Implementations.</b> <see cref="Multiply"/> and <see cref="Divide"/> are the tensor-op reference.
 /// <see cref="MultiplyAdd"/> and <see cref="SubtractDivide"/> (InformationBuffer.Fused.cs) compute whole
-/// forgetting sites with the fused kernels of <see cref="ForgettingKernels"/>, bit-identically, on the same data
-/// structures; <see cref="Implementation"/> tells the cells which to call.</para>
+/// forgetting sites with the fused kernels of <see cref="ForgettingKernels"/>, bit-identically (optimal bits up to
+/// float64 rounding), on the same data structures; <see cref="Implementation"/> tells the cells which to call.</para>
 /// </summary>
 public sealed partial class InformationBuffer : IDisposable
 {

@@ -1,11 +1,12 @@
 // FusedForgettingTests: the fused forgetting kernels (ForgettingKernels, InformationBuffer.MultiplyAdd /
 // SubtractDivide) against the tensor-op reference (ReversibleCell.Site / InverseSite over Multiply / Divide).
-// Guarantees checked: bit-identical conversions (round half to even, float32 products, x86 truncation), floor
-// division; bit-identical states, registers, depths, chunk lists, optimal bits (compared as bits), reference
-// scheme and sealed bytes after every call, forward and inverse, on random data with negative states, forced
-// spills, masks, 0/some/all exempt columns and a tiny forget radix; a buffer filled by one implementation is
-// emptied exactly by the other; whole stacks (both cells, one and two layers, saved columns, reference scheme
-// on and off) give the same states, tapes and reconstructions; the same errors (out of step, state range).
+// Guarantees checked: LibTorch-identical conversions (round half to even, float32 products, x86 truncation) and
+// floor division; bit-identical states, registers, depths, chunk lists, reference scheme and sealed bytes after
+// every call, forward and inverse, on random data with negative states, forced spills, masks, 0/some/all exempt
+// columns and a tiny forget radix (optimal bits, a float64 statistic, within 1e-12 relative: see
+// InformationBuffer.Fused.cs); a buffer filled by one implementation is emptied exactly by the other; whole
+// stacks (both cells, one to three layers, saved columns, reference scheme on and off) give the same states,
+// tapes and reconstructions; both implementations raise the same errors (out of step, state range).
 using Seq2SeqRev.Reversible;
 using TorchSharp;
 using Xunit;
@@ -146,6 +147,10 @@ public class FusedForgettingTests
         Assert.True(difference is null, $"{when}: buffers differ in {difference}");
     }
 
+    /// <summary>Optimal bits: the same statistic, rounded differently (LibTorch's log2 and sum vs the kernel's).</summary>
+    private static void AssertClose(double expected, double actual) =>
+        Assert.True(Math.Abs(expected - actual) <= BufferSnapshot.OptimalBitsTolerance * Math.Abs(expected), $"optimal bits {expected:R} vs {actual:R}");
+
     private static void AssertSameValues(Tensor expected, Tensor actual, string when)
     {
         Assert.Equal(expected.shape, actual.shape);
@@ -181,7 +186,7 @@ public class FusedForgettingTests
     /// <summary>Forward <c>steps</c> sites on two buffers (reference and fused), comparing after every call; then
     /// seal, unseal and reverse, each buffer with the other implementation when <paramref name="swap"/>.</summary>
     private static void RunBufferCase(int rows, int columns, int n, int exempt, bool masked, bool strong, bool trackReference,
-        FixedPointFormat format, bool swap, int seed, int steps = 60)
+        FixedPointFormat format, bool swap, int seed, int steps = 40)
     {
         using var scope = NewDisposeScope();
         using var no = no_grad();
@@ -300,13 +305,14 @@ public class FusedForgettingTests
         torch.manual_seed(4);
         var rnn = new ReversibleRnn("rnn", kind, 5, 8, layers, ForgetLimit.None, saved, new FixedPointFormat(23, radix));
         foreach (var p in rnn.parameters()) p.uniform_(-3.0, 3.0);   // strong gates: many spills
-        var (x, lengths) = ReversalTestKit.RandomBatch(60, 6, 5, 21);
+        const int steps = 30;
+        var (x, lengths) = ReversalTestKit.RandomBatch(steps, 5, 5, 21);
 
         (List<long[]> States, ReversalTape Tape) Forward(ForgettingImplementation implementation)
         {
             rnn.Forgetting = implementation;
             var states = new List<long[]>();
-            var tape = rnn.Forward(t => x[t], 60, lengths, rnn.ZeroState(6), trackReferenceScheme: trackReference,
+            var tape = rnn.Forward(t => x[t], steps, lengths, rnn.ZeroState(5), trackReferenceScheme: trackReference,
                 onState: (t, s) => states.Add([.. s.Layers.SelectMany(c => c.Parts.SelectMany(p => p.Int.data<long>().ToArray()))]));
             return (states, tape);
         }
@@ -316,9 +322,9 @@ public class FusedForgettingTests
         for (var t = 0; t < referenceStates.Count; t++) Assert.True(referenceStates[t].SequenceEqual(fusedStates[t]), $"state {t} differs");
         AssertSameBuffers(referenceTape.Buffer, fusedTape.Buffer, "sealed tapes");
         Assert.Equal(referenceTape.ActualBits, fusedTape.ActualBits);
-        Assert.Equal(referenceTape.OptimalBits, fusedTape.OptimalBits);
+        AssertClose(referenceTape.OptimalBits, fusedTape.OptimalBits);
         Assert.Equal(referenceTape.ReferenceSchemeBits, fusedTape.ReferenceSchemeBits);
-        Assert.True(referenceTape.Buffer.Snapshot().Sealed!.Length > 0);
+        Assert.True(referenceTape.Buffer.Snapshot().ChunkWords > 0, "expected spilled chunks");
 
         // Reverse each tape with the other implementation, comparing the buffers after every step.
         referenceTape.Buffer.Implementation = ForgettingImplementation.Fused;
@@ -341,13 +347,13 @@ public class FusedForgettingTests
     [Fact]
     public void ReversalCheckIsExactAndIdenticalWithBothImplementations()
     {
-        var options = new ReversalCheckOptions(ReversibleCellKind.RevLSTM, 16, 8, 2, 8, 150, ForgetLimit.None, 3, 5, WeightScale: 4);
+        var options = new ReversalCheckOptions(ReversibleCellKind.RevLSTM, 16, 8, 2, 8, 60, ForgetLimit.None, 3, 5, WeightScale: 4);
         var fused = ReversalCheck.Run(options);
         var reference = ReversalCheck.Run(options with { Forgetting = ForgettingImplementation.Tensor });
         Assert.True(fused.Exact, $"{fused.MismatchedValues} mismatched values");
         Assert.True(reference.Exact, $"{reference.MismatchedValues} mismatched values");
         Assert.Equal(reference.ActualBits, fused.ActualBits);
-        Assert.Equal(BitConverter.DoubleToInt64Bits(reference.OptimalBits), BitConverter.DoubleToInt64Bits(fused.OptimalBits));
+        AssertClose(reference.OptimalBits, fused.OptimalBits);
         Assert.Equal(reference.ReferenceSchemeBits, fused.ReferenceSchemeBits);
         Assert.True(fused.ActualBits > 4 * 8 * 8 * InformationBuffer.ChunkBits, "expected spilled chunks");
     }
