@@ -29,7 +29,8 @@ public sealed partial class InformationBuffer
     /// One fused forgetting site: h·z + update for h [rows, n] (int64), the bounded gate z and the update
     /// (float32 [rows, n]), with columns [exempt, n) through the buffer and [0, exempt) multiplied lossily, rows
     /// where <paramref name="active"/> (bool [rows]) is false unchanged. Same result and buffer effect as
-    /// <c>where(active, Multiply(h, QuantizeForget(z), z, active, exempt) + ToFixed(update), Multiply(...))</c>.
+    /// <c>where(active, Multiply(h, QuantizeForget(z), z, active, exempt) + ToFixed(update), Multiply(...))</c>
+    /// with the buffer's <see cref="FixedPointFormat"/> (the cells share their stack's format with its buffer).
     /// <paramref name="maxAbs"/> is max |next| (long.MaxValue when a gate is not finite): the caller raises
     /// <see cref="StateRangeException"/> when it reaches <see cref="FixedPointFormat.StateLimit"/>.
     /// </summary>
