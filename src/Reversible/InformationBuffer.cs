@@ -31,8 +31,13 @@ namespace Seq2SeqRev.Reversible;
 ///
 /// <para>Calls must be reversed in exactly the opposite order (LIFO). Masked (inactive) rows are frozen:
 /// no bits move.</para>
+///
+/// <para><b>Implementations.</b> <see cref="Multiply"/> and <see cref="Divide"/> are the tensor-op reference.
+/// <see cref="MultiplyAdd"/> and <see cref="SubtractDivide"/> (InformationBuffer.Fused.cs) compute whole
+/// forgetting sites with the fused kernels of <see cref="ForgettingKernels"/>, bit-identically (optimal bits up to
+/// float64 rounding), on the same data structures; <see cref="Implementation"/> tells the cells which to call.</para>
 /// </summary>
-public sealed class InformationBuffer : IDisposable
+public sealed partial class InformationBuffer : IDisposable
 {
     public const int ChunkBits = 32;
     private const long ChunkMask = (1L << ChunkBits) - 1;
@@ -44,6 +49,7 @@ public sealed class InformationBuffer : IDisposable
     private static readonly Tensor ChunkMaskOperand = Scalars.Int64Tensor(ChunkMask);
     private static readonly Scalar ReferenceOverflowScalar = Scalars.Int64(ReferenceOverflow);
 
+    private readonly FixedPointFormat _format;
     private readonly Tensor _shift;       // s = ForgetRadix
     private readonly Tensor _lowMask;     // 2^s − 1
     private readonly Scalar _radixOne;    // 2^s
@@ -65,6 +71,7 @@ public sealed class InformationBuffer : IDisposable
             throw new ArgumentException("forget radix must be in 1..15 for the 32-bit chunked buffer");
         Rows = rows;
         Columns = columns;
+        _format = format;
         var s = format.ForgetRadix;
         _shift = Scalars.Int64Tensor(s);
         _lowMask = Scalars.Int64Tensor((1L << s) - 1);
@@ -80,6 +87,9 @@ public sealed class InformationBuffer : IDisposable
 
     public int Rows { get; }
     public int Columns { get; }
+
+    /// <summary>Which implementation the cells use for this buffer's sites (default: the fused kernels).</summary>
+    public ForgettingImplementation Implementation { get; set; } = ForgettingImplementation.Fused;
 
     /// <summary>Bits held between forward and reverse (valid after <see cref="Seal"/>).</summary>
     public long ActualBits => (long)(_sealed?.Length ?? 0) * 8 + _chunkWords * ChunkBits + _chunks.Count;

@@ -7,7 +7,8 @@ namespace Seq2SeqRev.Reversible;
 /// <summary>Settings of one reversal check (the <c>check-reversal</c> command and the tests).</summary>
 public sealed record ReversalCheckOptions(
     ReversibleCellKind Cell, int Hidden, int Input, int Layers, int Batch, int Steps,
-    ForgetLimit Limit, int Slice, long Seed, double WeightScale = 1.0);
+    ForgetLimit Limit, int Slice, long Seed, double WeightScale = 1.0,
+    ForgettingImplementation Forgetting = ForgettingImplementation.Fused);
 
 /// <summary>What a reversal check found: exactness and the memory accounting of the run.</summary>
 public sealed record ReversalCheckResult(
@@ -67,7 +68,7 @@ public static class ReversalCheck
         // Every random number comes from this run's own generator, never torch's global one: checks running in
         // parallel (tests) cannot change each other's weights or inputs.
         var g = new Generator((ulong)o.Seed);
-        using var rnn = new ReversibleRnn("rnn", o.Cell, o.Input, o.Hidden, o.Layers, o.Limit, o.Slice);
+        using var rnn = new ReversibleRnn("rnn", o.Cell, o.Input, o.Hidden, o.Layers, o.Limit, o.Slice) { Forgetting = o.Forgetting };
         foreach (var (name, p) in rnn.named_parameters())
         {
             var fanIn = p.dim() == 2 ? p.shape[1] : p.shape[0];

@@ -58,12 +58,19 @@ public abstract class ReversibleCell : nn.Module
     /// <summary>One forgetting site: part ← z ⊙ part + update, forward (exact, through the buffer).</summary>
     protected Part Site(Part part, Tensor z, Tensor update, int exempt, StepContext ctx, int siteIndex)
     {
-        var zq = Format.QuantizeForget(z);
+        Tensor? zq = null;
         Tensor nextInt;
         if (ctx.KnownNext is not null)
             nextInt = ctx.KnownNext[siteIndex];
+        else if (ctx.Buffer is { Implementation: ForgettingImplementation.Fused } fused)
+        {
+            using var _ = no_grad();
+            nextInt = fused.MultiplyAdd(part.Int, z, update, ctx.Active, exempt, out var maxAbs);
+            if (maxAbs >= FixedPointFormat.StateLimit) throw new StateRangeException($"{ctx.Layer}.{PartName(siteIndex)}", ctx.Step, maxAbs);
+        }
         else
         {
+            zq = Format.QuantizeForget(z);
             using var _ = no_grad();
             var multiplied = ctx.Buffer is null
                 ? LossyMultiply(part.Int, zq, ctx.Active)
@@ -76,6 +83,7 @@ public abstract class ReversibleCell : nn.Module
         if (!ctx.TrackGradients) return new Part(nextInt, null, Format);
 
         // Straight-through graph: value exactly float(nextInt), gradient of z_q·part + update.
+        zq ??= Format.QuantizeForget(z);
         var zST = Format.ForgetToFloat(zq).add(z.sub(z.detach()), Scalars.UnitAlpha);
         var surrogate = zST.mul(part.Float).add(update, Scalars.UnitAlpha);
         var exact = Format.ToFloat(nextInt).add(surrogate.sub(surrogate.detach()), Scalars.UnitAlpha);
@@ -88,6 +96,11 @@ public abstract class ReversibleCell : nn.Module
     protected Part InverseSite(Part next, Tensor z, Tensor update, int exempt, Tensor? restore, StepContext ctx)
     {
         if (ctx.Buffer is null) throw new InvalidOperationException("reversal needs the information buffer");
+        if (ctx.Buffer.Implementation == ForgettingImplementation.Fused)
+        {
+            if (exempt > 0 && restore is null) throw new InvalidOperationException($"{ctx.Layer}: exempt columns need their saved values to reverse");
+            return new Part(ctx.Buffer.SubtractDivide(next.Int, z, update, ctx.Active, exempt, restore), null, Format);
+        }
         var zq = Format.QuantizeForget(z);
         var sub = Format.ToFixed(update);
         var hz = ctx.Active is null ? next.Int.sub(sub) : where(ctx.Active.unsqueeze(1), next.Int.sub(sub), next.Int);

@@ -50,6 +50,9 @@ public sealed class ReversibleRnn : nn.Module
     public int SavedColumns { get; }
     public int PartCount => cells[0].PartCount;
 
+    /// <summary>The implementation of the forgetting sites in the buffers this stack creates (default: fused kernels).</summary>
+    public ForgettingImplementation Forgetting { get; set; } = ForgettingImplementation.Fused;
+
     /// <summary>All-zero fixed-point state for <paramref name="batch"/> rows.</summary>
     public RnnState ZeroState(int batch) => new([.. cells.Select(c => new CellState(
         [.. Enumerable.Range(0, c.PartCount).Select(_ => new Part(zeros(batch, HiddenSize / 2, ScalarType.Int64), null, Format))]))]);
@@ -91,7 +94,7 @@ public sealed class ReversibleRnn : nn.Module
         using var _ = no_grad();
         using var phase = PhaseProfiler.Measure(Phase.Forward);
         var batch = (int)initial[0][0].Int.shape[0];
-        var buffer = new InformationBuffer(batch, HiddenSize / 2, Format, trackReferenceScheme);
+        var buffer = new InformationBuffer(batch, HiddenSize / 2, Format, trackReferenceScheme) { Implementation = Forgetting };
         var saved = SavedColumns > 0 ? empty(steps + 1, batch, SavedColumns, ScalarType.Int32).DetachFromDisposeScope() : null;
         saved?[0].copy_(SavedOf(initial));
         onState?.Invoke(0, initial);
@@ -205,7 +208,7 @@ public sealed class ReversibleRnn : nn.Module
         Tensor? lengths, RnnState initial, IReadOnlyList<Tensor?>? layerInputMasks = null)
     {
         var batch = (int)initial[0][0].Int.shape[0];
-        using var buffer = new InformationBuffer(batch, HiddenSize / 2, Format);
+        using var buffer = new InformationBuffer(batch, HiddenSize / 2, Format) { Implementation = Forgetting };
         var state = new RnnState([.. initial.Layers.Select(c => new CellState([.. c.Parts.Select(p => new Part(p.Int, p.Float, Format))]))]);
         var outputs = new List<Tensor>();
         for (var t = 0; t < steps; t++)
