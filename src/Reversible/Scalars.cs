@@ -20,7 +20,10 @@
 //  * a value known only at run time (a step index, a batch size, a dropout rate) is a local
 //    `using var s = value.ToScalar();` declared before the call, so it lives to the end of its block;
 //  * add/add_ always get their alpha explicitly: x.add(y, Scalars.UnitAlpha).
-// Not covered (TorchSharp's own code): the optimizers' step() (Adam, SGD) build temporaries internally.
+// TorchSharp's own optimizers break the rule inside step() (optim.Adam: mul_(beta1), add_(eps), addcdiv_(value:
+// -step_size), ...; optim.SGD: add_(grad, alpha: -lr)), so training uses src/Training/Optimizers (the same
+// arithmetic and saved state, every Scalar held), which the scan covers; nn.utils.clip_grad_norm_ hands plain
+// doubles to a single native call and makes no Scalar.
 using System.Collections.Concurrent;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -1,8 +1,10 @@
 // Trainer: the training loop of `seq2seqrev train`, in named steps. Per batch (TrainBatch): train mode, zero grads,
-// TrainStep, clip the gradient norm, optimizer step. Per epoch (EndEpoch): validation (loss/perplexity over the
-// validation set, sacreBLEU of greedy or beam translations), lr decay when perplexity did not improve for more than
-// lr_patience validations, best.ckpt on improvement, last.ckpt always. Stops at training.epochs, training.max_steps,
-// early stopping, lr < min_learning_rate or cancellation (after the current batch; last.ckpt is saved first).
+// TrainStep, clip the gradient norm, optimizer step (Optimizers/: every Scalar held). Per epoch (EndEpoch):
+// validation (loss/perplexity over the validation set, sacreBLEU of greedy or beam translations), lr decay when
+// perplexity did not improve for more than lr_patience validations, best.ckpt on improvement, last.ckpt always.
+// After batches and epochs, HeapHousekeeping hands free memory back to the kernel (Memory/HeapHousekeeping.cs).
+// Stops at training.epochs, training.max_steps, early stopping, lr < min_learning_rate or cancellation (after the
+// current batch; last.ckpt is saved first).
 // Guarantee: a run stopped at any batch boundary and resumed from its last.ckpt performs exactly the same
 // computation as an uninterrupted run (same batches, RNG stream, optimizer state), so parameters match bit for bit.
 using System.Diagnostics;
@@ -11,6 +13,7 @@ using Seq2SeqRev.Model.Search;
 using Seq2SeqRev.Scoring;
 using Seq2SeqRev.Training.Config;
 using Seq2SeqRev.Training.Data;
+using Seq2SeqRev.Training.Memory;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -69,7 +72,9 @@ public static class Trainer
 
     /// <summary>The optimizer training.optimizer names, over <paramref name="parameters"/> at the configured learning rate.</summary>
     public static optim.Optimizer CreateOptimizer(TrainingConfig t, IEnumerable<TorchSharp.Modules.Parameter> parameters) =>
-        t.OptimizerKind == OptimizerKind.Adam ? optim.Adam(parameters, t.LearningRate) : optim.SGD(parameters, t.LearningRate);
+        t.OptimizerKind == OptimizerKind.Adam
+            ? new Optimizers.Adam(parameters, t.LearningRate)
+            : new Optimizers.SGD(parameters, t.LearningRate);
 
     /// <summary>One optimizer update: train mode, zero grads, forward + backward, gradient clipping, step.</summary>
     public static StepResult TrainBatch(ITrainable model, optim.Optimizer optimizer, IList<TorchSharp.Modules.Parameter> parameters,
@@ -102,6 +107,7 @@ internal sealed class TrainingRun : IDisposable
     private readonly List<TorchSharp.Modules.Parameter> _parameters;
     private readonly Batcher _batcher;
     private readonly MetricsWriter _metrics;
+    private readonly HeapHousekeeping _housekeeping = HeapHousekeeping.FromEnvironment();
     private readonly string _lastPath, _bestPath;
 
     private TrainingRun(TrainerOptions options, RunLog log, TrainingData data, ITrainable model, optim.Optimizer optimizer,
@@ -168,6 +174,7 @@ internal sealed class TrainingRun : IDisposable
                     Step = State.Step + 1,
                     Totals = State.Totals.Add(result, Stopwatch.GetElapsedTime(start).TotalSeconds),
                 };
+                _housekeeping.AfterBatch(State.Step);
                 report(new ProgressInfo(State.NextBatch, State.Totals.TokensPerSecond, State.Totals.Loss, State.LearningRate));
                 if (State.Step % t.LogEvery == 0) LogBatch(epoch, batches, result);
                 if (batch.Index == batches - 1) break; // the epoch end decides about stopping
@@ -207,6 +214,7 @@ internal sealed class TrainingRun : IDisposable
             _log.Line($"new best validation perplexity {valPpl:F2}: saved {_bestPath}");
         }
         SaveLast();
+        _housekeeping.AfterEpoch(State.Step);
         if (end is { } done) return Stop(done, $"{why}; best val ppl {State.BestPerplexity:F2} (epoch {State.BestEpoch})");
         if (_options.Cancel.IsCancellationRequested)
             return Stop(StopReason.Interrupted, $"interrupted after epoch {epoch}; saved {_lastPath}");
@@ -278,6 +286,7 @@ internal sealed class TrainingRun : IDisposable
 
     public void Dispose()
     {
+        _housekeeping.Dispose();
         _optimizer.Dispose();
         _model.Dispose();
     }

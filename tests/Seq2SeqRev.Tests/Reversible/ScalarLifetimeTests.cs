@@ -16,12 +16,17 @@
 //  4. calls ToScalar() outside Scalars without keeping the result in a local that the same method disposes
 //     (`using var s = value.ToScalar();`).
 // ScannerCatchesEachRule shows that each rule reports a deliberate counterexample and accepts the fixed forms.
+// OptimizerStepsAreOursAndScannedAndClipGradNormMakesNoScalar: TorchSharp's Adam and SGD step() make temporaries
+// (the scan reports them), the trainer's own (src/Training/Optimizers) lie in a scanned assembly and are clean, and
+// gradient clipping and zero_grad make none.
 using System.Reflection;
 using System.Reflection.Emit;
 using Seq2SeqRev.Reversible;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
+using OurAdam = Seq2SeqRev.Training.Optimizers.Adam;
+using OurSgd = Seq2SeqRev.Training.Optimizers.SGD;
 
 namespace Seq2SeqRev.Tests.Reversible;
 
@@ -60,6 +65,32 @@ public sealed class ScalarLifetimeTests
         Assert.Contains("ToScalar() result", For(nameof(Counterexamples.UnownedToScalar)));
         Assert.Empty(For(nameof(Counterexamples.FixedForms)));
     }
+
+    [Fact]
+    public void OptimizerStepsAreOursAndScannedAndClipGradNormMakesNoScalar()
+    {
+        // TorchSharp's own step() bodies make temporaries (the reason for src/Training/Optimizers) ...
+        var scanner = Scanner.Value;
+        foreach (var torchSharps in new[] { typeof(TorchSharp.Modules.Adam), typeof(TorchSharp.Modules.SGD) })
+        {
+            Assert.True(scanner.MakesTemporaryScalars(torchSharps.GetMethod("step")!), $"{torchSharps.Name}.step");
+            Assert.NotEmpty(scanner.Check(WithNested(torchSharps)));
+        }
+        // ... ours are in a scanned assembly, with their lambdas, and clean.
+        var trainingTypes = ScalarLifetimeScanner.LoadableTypes(Assembly.Load("Seq2SeqRev.Training")).ToHashSet();
+        foreach (var ours in new[] { typeof(OurAdam), typeof(OurSgd) })
+        {
+            Assert.Contains(ours.Assembly.GetName().Name, ((IEnumerable<object[]>)Assemblies).Select(row => (string)row[0]));
+            Assert.All(WithNested(ours), t => Assert.Contains(t, trainingTypes));
+            Assert.Empty(scanner.Check(WithNested(ours)));
+        }
+        // Gradient clipping passes doubles to one native call; zero_grad makes no Scalar either.
+        Assert.False(scanner.MakesTemporaryScalars(typeof(nn.utils).GetMethod(nameof(nn.utils.clip_grad_norm_))!));
+        Assert.False(scanner.MakesTemporaryScalars(typeof(TorchSharp.Modules.OptimizerHelper).GetMethod("zero_grad")!));
+    }
+
+    private static List<Type> WithNested(Type type) =>
+        [type, .. type.GetNestedTypes(BindingFlags.Public | BindingFlags.NonPublic).SelectMany(WithNested)];
 
     [Fact]
     public void CachedScalarsHoldWhatTheConversionsTheyReplaceHeld()
@@ -146,6 +177,9 @@ internal sealed class ScalarLifetimeScanner
                 }
         }
     }
+
+    /// <summary>Whether TorchSharp's <paramref name="method"/> makes a temporary Scalar in its body or in one it calls.</summary>
+    public bool MakesTemporaryScalars(MethodBase method) => _tempMakers.Contains(Key(method));
 
     /// <summary>One line per offending call site: "Type.Method @IL_offset: what".</summary>
     public List<string> Check(IEnumerable<Type> types)
