@@ -3,6 +3,8 @@
 // 130); all reading, translating and writing is TranslateRunner.Execute, whose UserErrors CliRunner reports (exit 2).
 // Output format: one detokenized translation per input line; with --nbest N, up to N lines per input line
 // "i ||| translation ||| score" (i = 0-based input line, best first, score = length-penalised log-probability).
+// Input from a pipe or a terminal is answered line by line (Translator): a line is translated and flushed as soon as
+// no further line is waiting, so a person typing or a program waiting for each answer is never kept waiting.
 using Seq2SeqRev.Cli;
 using System.CommandLine;
 using Seq2SeqRev.Model.Search;
@@ -51,7 +53,7 @@ internal static class TranslateCommand
                 },
             };
             using var interrupt = new Interrupt();
-            using var stdin = Console.OpenStandardInput();
+            using var stdin = InteractiveInput.OpenStandardInput();
             using var stdout = Console.OpenStandardOutput();
             try
             {
@@ -59,7 +61,8 @@ internal static class TranslateCommand
             }
             catch (OperationCanceledException)
             {
-                Console.Error.WriteLine("interrupted: translation stopped, no output file written");
+                Console.Error.WriteLine(request.Output == "-" ? "interrupted: translation stopped"
+                    : "interrupted: translation stopped, no output file written");
                 return Interrupt.ExitCode;
             }
         });

@@ -39,7 +39,7 @@ public static class TranslateRunner
         if (request.Device != "cpu")
             throw new UserError($"--device {request.Device}: this build runs on the CPU only (TorchSharp CPU package); use --device cpu");
         var refs = request.RefPath is { } refPath ? ScoringLineReader.ReadFile(refPath, "reference") : null;
-        using var input = request.Input == "-" ? new LineReader(stdin, StdinName) : new LineReader(request.Input);
+        using var input = request.Input == "-" ? new LineReader(stdin, StdinName, cancel) : new LineReader(request.Input, cancel);
         using var loaded = TranslationModelLoader.Load(request.ModelPath);
         var translator = new Translator(loaded, request.Options);
         void Warn(string message) => stderr.WriteLine($"warning: {message}");

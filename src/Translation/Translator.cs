@@ -3,8 +3,11 @@
 // (0-based) gives its n-best list as "i ||| translation ||| score" lines, best first (score = GNMT length-
 // penalised log-probability, F6), and a blank line gives one "i |||  ||| 0.000000" line. Memory is bounded by
 // one chunk of lines (read, sorted by subword length into batches, translated, put back in order, written), so
-// input size does not matter. Translations do not depend on the batch or chunk size (the searches are
-// row-independent). Bad lines never stop the run: invalid UTF-8 is decoded with U+FFFD and a line longer than
+// input size does not matter. Interactive input (a pipe, terminal or FIFO: LineReader.Interactive) gets an answer per
+// line: a chunk ends early when no further line has arrived yet (LineReader.LineWaiting), and every output line is
+// flushed as it is written, so a person or a program waiting for a translation gets it before sending the next line;
+// input that arrives faster than it is translated still fills whole chunks. Translations do not depend on the batch or
+// chunk size (the searches are row-independent). Bad lines never stop the run: invalid UTF-8 is decoded with U+FFFD and a line longer than
 // the limit is truncated, each with one warning "<file>:<line>: ..."; translations never contain '\r' or '\n'.
 using System.Diagnostics;
 using System.Globalization;
@@ -55,7 +58,9 @@ public sealed class Translator
         while (true)
         {
             chunk.Clear();
-            while (chunk.Count < chunkLines && input.ReadLine(out var bytes)) chunk.Add(Prepare(bytes, input, Warn));
+            // The first line of a chunk may wait for input; the others are taken only if they have already arrived.
+            while (chunk.Count < chunkLines && (chunk.Count == 0 || input.LineWaiting()) && input.ReadLine(out var bytes))
+                chunk.Add(Prepare(bytes, input, Warn));
             if (chunk.Count == 0) break;
             var results = TranslateChunk(chunk, cancel);
             for (int i = 0; i < chunk.Count; i++)
@@ -63,12 +68,14 @@ public sealed class Translator
                 var nbest = results[i];
                 var texts = nbest is null ? [""] : nbest.Select(h => OneLine(_loaded.Tokenizers.Target.Decode(h.Tokens))).ToArray();
                 best?.Add(texts[0]);
-                if (!_options.NBestFormat) { output.WriteLine(texts[0]); continue; }
-                for (int k = 0; k < texts.Length; k++)
-                {
-                    double score = nbest is null ? 0 : nbest[k].Score;
-                    output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{lines + i} ||| {texts[k]} ||| {score:F6}"));
-                }
+                if (!_options.NBestFormat) output.WriteLine(texts[0]);
+                else
+                    for (int k = 0; k < texts.Length; k++)
+                    {
+                        double score = nbest is null ? 0 : nbest[k].Score;
+                        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{lines + i} ||| {texts[k]} ||| {score:F6}"));
+                    }
+                if (input.Interactive) output.Flush();
             }
             lines += chunk.Count;
             translated += chunk.Count(c => c is not null);
