@@ -28,9 +28,14 @@ internal static class TranslateCommand
         var device = new Option<string>("--device") { Description = "cpu (this build has no CUDA)", DefaultValueFactory = _ => "cpu", HelpName = "cpu|cuda" };
         device.AcceptOnlyFromAmong("cpu", "cuda");
         var reference = new Option<string?>("--ref") { Description = "Reference file: print corpus BLEU on stderr after translating" };
+        var attention = new Option<string?>("--attention")
+        {
+            Description = "Write a heatmap of the attention weights of each line's best translation to DIR/N.png (N = 1-based input line)",
+            HelpName = "DIR",
+        };
 
         var command = new Command("translate", "Translate text with a trained model (beam or greedy search)");
-        foreach (Option o in new Option[] { model, input, output, beam, alpha, ratio, nbest, batch, maxInput, device, reference })
+        foreach (Option o in new Option[] { model, input, output, beam, alpha, ratio, nbest, batch, maxInput, device, reference, attention })
             command.Options.Add(o);
         command.SetAction(parse =>
         {
@@ -42,6 +47,7 @@ internal static class TranslateCommand
                 Output = parse.GetValue(output)!,
                 Device = parse.GetValue(device)!,
                 RefPath = parse.GetValue(reference),
+                AttentionDir = parse.GetValue(attention),
                 ShowProgress = parse.GetValue(output) != "-" && !Console.IsErrorRedirected,
                 Options = new TranslatorOptions
                 {

@@ -1,7 +1,7 @@
 // TranslateCommandTests: `seq2seqrev translate` through the real built executable — success to a file (stdout
 // empty, one line per input line), an answer per line on a pipe before the next line is sent (the same translations
-// as a batch), and one-line errors with exit 2 for an unwritable output path (no file left behind), a missing model, a
-// foreign checkpoint and --nbest larger than --beam.
+// as a batch), and one-line errors with exit 2 for an unwritable output path (no file left behind), an attention
+// directory that cannot be made, a missing model, a foreign checkpoint and --nbest larger than --beam.
 using Seq2SeqRev.Tests.Data;
 using Seq2SeqRev.Tests.Training;
 using Xunit;
@@ -70,6 +70,16 @@ public sealed class TranslateCommandTests(TinyTrainedModelFixture model) : IClas
         Assert.StartsWith($"error: {output}: cannot write (", stderr);
         Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.Equal(["blocker", "in.en"], Directory.GetFileSystemEntries(dir.Path).Select(Path.GetFileName).Order());
+    }
+
+    [Fact]
+    public void UnusableAttentionDirIsOneLineError()
+    {
+        using var dir = new TempDir();
+        var blocker = dir.File("blocker", "x");
+        var attention = Path.Combine(blocker, "attention");
+        var (exit, _, stderr) = RunProcess("--model", model.RunDir, "--attention", attention);
+        CliProcess.AssertOneLineError(exit, stderr, $"--attention {attention}: cannot write attention plots there (");
     }
 
     [Fact]
