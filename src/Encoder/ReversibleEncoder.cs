@@ -114,10 +114,13 @@ public sealed class ReversibleEncoder : nn.Module
             if (Bank.HiddenColumns > 0)
                 hiddenGrad = LockedDropout.Apply(bankGrad.narrow(2, e, Bank.HiddenColumns).transpose(0, 1), tape.Dropout.Bank).contiguous();
         }
-        Func<int, Tensor, Tensor?>? columnLoss = hiddenGrad is null ? null : (t, top) => HiddenColumnsOf(top).mul(hiddenGrad[t]).sum();
+        // dL/d(top output) of step t: the saved columns' gradient, zero for the other columns.
+        var otherColumns = HiddenSize - Bank.HiddenColumns;
+        Func<int, Tensor?>? outputGradient = hiddenGrad is null ? null
+            : t => otherColumns == 0 ? hiddenGrad[t] : cat([hiddenGrad[t], zeros(tape.Rnn.Batch, otherColumns)], 1);
         Tensor[][] initialGrad;
         using (PhaseProfiler.Measure(Phase.EncoderReverse))
-            initialGrad = rnn.Backward(tape.Rnn, Inputs(tape.Src, tape.Dropout.Embedding), columnLoss, finalGrad);
+            initialGrad = rnn.BackwardFromOutputGradients(tape.Rnn, Inputs(tape.Src, tape.Dropout.Embedding), outputGradient, finalGrad);
         foreach (var g in initialGrad) foreach (var p in g) p.Dispose();
         hiddenGrad?.Dispose();
     }

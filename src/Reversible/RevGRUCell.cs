@@ -16,6 +16,8 @@ public sealed class RevGRUCell : ReversibleCell
 {
     private readonly Linear ih2_to_zr1, irh2_to_g1, ih1_to_zr2, irh1_to_g2;
 
+    /// <summary>A RevGRU cell for inputs of <paramref name="inputSize"/> and an even <paramref name="hiddenSize"/>
+    /// (the state halves are hiddenSize/2 each), keep gates bounded by <paramref name="limit"/>.</summary>
     public RevGRUCell(int inputSize, int hiddenSize, ForgetLimit limit, FixedPointFormat? format = null)
         : base(nameof(RevGRUCell), inputSize, hiddenSize, limit, format ?? FixedPointFormat.Default)
     {
@@ -26,8 +28,10 @@ public sealed class RevGRUCell : ReversibleCell
         RegisterComponents();
     }
 
+    /// <inheritdoc/>
     public override int PartCount => 2;
 
+    /// <inheritdoc/>
     protected override string PartName(int index) => index == 0 ? "h1" : "h2";
 
     private (Tensor Z, Tensor Update) Gates(Linear zr, Linear g, Tensor x, Tensor other)
@@ -39,6 +43,7 @@ public sealed class RevGRUCell : ReversibleCell
         return (z, z.neg().add(Scalars.Float32(1f), Scalars.UnitAlpha).mul(candidate));
     }
 
+    /// <inheritdoc/>
     public override CellState Step(Tensor input, CellState state, StepContext ctx)
     {
         var (z1, u1) = Gates(ih2_to_zr1, irh2_to_g1, input, state[1].Float);
@@ -48,6 +53,7 @@ public sealed class RevGRUCell : ReversibleCell
         return new CellState([h1, h2]);
     }
 
+    /// <inheritdoc/>
     public override CellState Reverse(Tensor input, CellState next, StepContext ctx)
     {
         var (z2, u2) = Gates(ih1_to_zr2, irh1_to_g2, input, next[0].Float);

@@ -19,6 +19,8 @@ public sealed class RevLSTMCell : ReversibleCell
 {
     private readonly Linear ih2_to_zgfop1, ih1_to_zgfop2;
 
+    /// <summary>A RevLSTM cell for inputs of <paramref name="inputSize"/> and an even <paramref name="hiddenSize"/>
+    /// (the state halves are hiddenSize/2 each), keep gates bounded by <paramref name="limit"/>.</summary>
     public RevLSTMCell(int inputSize, int hiddenSize, ForgetLimit limit, FixedPointFormat? format = null)
         : base(nameof(RevLSTMCell), inputSize, hiddenSize, limit, format ?? FixedPointFormat.Default)
     {
@@ -27,8 +29,10 @@ public sealed class RevLSTMCell : ReversibleCell
         RegisterComponents();
     }
 
+    /// <inheritdoc/>
     public override int PartCount => 4;
 
+    /// <inheritdoc/>
     protected override string PartName(int index) => index switch { 0 => "h1", 1 => "h2", 2 => "c1", _ => "c2" };
 
     private sealed record Gates(Tensor Z, Tensor CellUpdate, Tensor O, Tensor P);
@@ -45,6 +49,7 @@ public sealed class RevLSTMCell : ReversibleCell
         return new Gates(z, f.mul(g), o, p);
     }
 
+    /// <inheritdoc/>
     public override CellState Step(Tensor input, CellState state, StepContext ctx)
     {
         var g1 = Compute(ih2_to_zgfop1, input, state[1].Float);
@@ -56,6 +61,7 @@ public sealed class RevLSTMCell : ReversibleCell
         return new CellState([h1, h2, c1, c2]);
     }
 
+    /// <inheritdoc/>
     public override CellState Reverse(Tensor input, CellState next, StepContext ctx)
     {
         var g2 = Compute(ih1_to_zgfop2, input, next[0].Float);

@@ -18,6 +18,7 @@ namespace Seq2SeqRev.Reversible;
 /// </summary>
 public abstract class ReversibleCell : nn.Module
 {
+    /// <summary>Checks that <paramref name="hiddenSize"/> is a positive even number.</summary>
     protected ReversibleCell(string name, int inputSize, int hiddenSize, ForgetLimit limit, FixedPointFormat format)
         : base(name)
     {
@@ -30,10 +31,15 @@ public abstract class ReversibleCell : nn.Module
         Format = format;
     }
 
+    /// <summary>Size of the input vector x.</summary>
     public int InputSize { get; }
+    /// <summary>Size of the output h = [h1; h2].</summary>
     public int HiddenSize { get; }
+    /// <summary>HiddenSize / 2: the size of each state part.</summary>
     public int Half { get; }
+    /// <summary>The bound on the keep gates.</summary>
     public ForgetLimit Limit { get; }
+    /// <summary>The fixed-point format of the state.</summary>
     public FixedPointFormat Format { get; }
 
     /// <summary>Number of state parts: 2 for RevGRU (h1, h2), 4 for RevLSTM (h1, h2, c1, c2).</summary>
@@ -119,8 +125,10 @@ public abstract class ReversibleCell : nn.Module
         return active is null ? result : where(active.unsqueeze(1), result, h);
     }
 
+    /// <summary>Name of state part <paramref name="index"/> in error messages (h1, h2, c1, c2).</summary>
     protected abstract string PartName(int index);
 
+    /// <summary><paramref name="layer"/> applied to [x; other].</summary>
     protected static Tensor Linear(Linear layer, Tensor x, Tensor other) => layer.forward(cat([x, other], 1));
 }
 
@@ -129,19 +137,24 @@ public abstract class ReversibleCell : nn.Module
 /// every call (in the caller's dispose scope), so a part never holds a tensor it does not own.</summary>
 public sealed class Part(Tensor intValue, Tensor? floatValue, FixedPointFormat format)
 {
+    /// <summary>The fixed-point integers, int64 [batch, hidden/2].</summary>
     public Tensor Int { get; } = intValue;
+    /// <summary>The value as float32: the tensor with graph when tracking gradients, else converted afresh.</summary>
     public Tensor Float => floatValue ?? format.ToFloat(Int);
 }
 
 /// <summary>The parts of one cell's state, in the cell's order (h1, h2[, c1, c2]).</summary>
 public sealed class CellState(IReadOnlyList<Part> parts)
 {
+    /// <summary>The parts, in the cell's order.</summary>
     public IReadOnlyList<Part> Parts { get; } = parts;
+    /// <summary>Part <paramref name="i"/>.</summary>
     public Part this[int i] => Parts[i];
 
     /// <summary>float([h1; h2]) — the cell's output.</summary>
     public Tensor Output => cat([Parts[0].Float, Parts[1].Float], 1);
 
+    /// <summary>The integers of every part.</summary>
     public IReadOnlyList<Tensor> Ints => [.. Parts.Select(p => p.Int)];
 }
 

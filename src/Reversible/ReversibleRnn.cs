@@ -4,7 +4,14 @@ using static TorchSharp.torch;
 
 namespace Seq2SeqRev.Reversible;
 
-public enum ReversibleCellKind { RevGRU, RevLSTM }
+/// <summary>The reversible cell of a stack.</summary>
+public enum ReversibleCellKind
+{
+    /// <summary><see cref="RevGRUCell"/>: two state parts (h1, h2).</summary>
+    RevGRU,
+    /// <summary><see cref="RevLSTMCell"/>: four state parts (h1, h2, c1, c2).</summary>
+    RevLSTM,
+}
 
 /// <summary>
 /// A stack of reversible cells run over a sequence, trained by reversal.
@@ -22,6 +29,13 @@ public sealed class ReversibleRnn : nn.Module
 {
     private readonly ModuleList<ReversibleCell> cells;
 
+    /// <summary>
+    /// A stack of <paramref name="layers"/> cells of <paramref name="kind"/> (the first takes inputs of
+    /// <paramref name="inputSize"/>, the others the layer below's output), an even <paramref name="hiddenSize"/>, keep gates
+    /// bounded by <paramref name="limit"/>. <paramref name="savedColumns"/> (0..hidden/2, or hidden) top-layer columns of
+    /// every step are kept outside the buffer for the caller (e.g. attention); <paramref name="format"/> defaults to
+    /// <see cref="FixedPointFormat.Default"/>.
+    /// </summary>
     public ReversibleRnn(string name, ReversibleCellKind kind, int inputSize, int hiddenSize, int layers,
         ForgetLimit limit, int savedColumns = 0, FixedPointFormat? format = null) : base(name)
     {
@@ -43,11 +57,17 @@ public sealed class ReversibleRnn : nn.Module
         RegisterComponents();
     }
 
+    /// <summary>The cell of every layer.</summary>
     public ReversibleCellKind Kind { get; }
+    /// <summary>The fixed-point format of the states.</summary>
     public FixedPointFormat Format { get; }
+    /// <summary>Size of each layer's output [h1; h2].</summary>
     public int HiddenSize { get; }
+    /// <summary>Number of layers.</summary>
     public int Layers => cells.Count;
+    /// <summary>Top-layer columns kept per step by <see cref="Forward"/> (see the constructor).</summary>
     public int SavedColumns { get; }
+    /// <summary>State parts per layer (2 for RevGRU, 4 for RevLSTM).</summary>
     public int PartCount => cells[0].PartCount;
 
     /// <summary>The implementation of the forgetting sites in the buffers this stack creates (default: fused kernels).</summary>
@@ -202,6 +222,17 @@ public sealed class ReversibleRnn : nn.Module
         return grads;
     }
 
+    /// <summary>
+    /// Training by reversal given, instead of a per-step loss, the gradient of the loss with respect to the top layer's
+    /// output after each step: <paramref name="outputGradient"/>(t) is dL/d(output after step t), [batch, hidden] (null:
+    /// none at that step; a null callback: none at all). The same as <see cref="Backward"/> with the step loss
+    /// sum(output ⊙ gradient); returns dL/d(initial state) likewise.
+    /// </summary>
+    public Tensor[][] BackwardFromOutputGradients(ReversalTape tape, Func<int, Tensor> inputAt, Func<int, Tensor?>? outputGradient,
+        IReadOnlyList<IReadOnlyList<Tensor>>? finalGradients = null) =>
+        Backward(tape, inputAt, outputGradient is null ? null : (t, output) => outputGradient(t) is { } g ? output.mul(g).sum() : null,
+            finalGradients);
+
     /// <summary>Ordinary autograd through the same fixed-point forward (straight-through rounding), keeping
     /// every step's graph: the reference the reversal gradients must match, and the "backprop" mode.</summary>
     public (List<Tensor> Outputs, RnnState Final) ForwardWithGraph(Func<int, Tensor> inputAt, int steps,
@@ -259,10 +290,14 @@ public sealed class ReversibleRnn : nn.Module
 /// <summary>The state of every layer of a stack (index = layer).</summary>
 public sealed class RnnState(IReadOnlyList<CellState> layers) : IDisposable
 {
+    /// <summary>Each layer's state, bottom first.</summary>
     public IReadOnlyList<CellState> Layers { get; } = layers;
+    /// <summary>Layer <paramref name="layer"/>'s state.</summary>
     public CellState this[int layer] => Layers[layer];
+    /// <summary>The top layer's output float([h1; h2]) [batch, hidden].</summary>
     public Tensor TopOutput => Layers[^1].Output;
 
+    /// <summary>The same state with layer <paramref name="layer"/> replaced.</summary>
     public RnnState With(int layer, CellState cell)
     {
         var copy = Layers.ToArray();
@@ -270,11 +305,13 @@ public sealed class RnnState(IReadOnlyList<CellState> layers) : IDisposable
         return new RnnState(copy);
     }
 
+    /// <summary>Moves every part's integers to the enclosing dispose scope.</summary>
     public void MoveToOuterDisposeScope()
     {
         foreach (var c in Layers) foreach (var p in c.Parts) p.Int.MoveToOuterDisposeScope();
     }
 
+    /// <summary>Disposes every part's integers.</summary>
     public void Dispose()
     {
         foreach (var c in Layers) foreach (var p in c.Parts) p.Int.Dispose();
@@ -292,12 +329,19 @@ public sealed class ReversalTape(ReversibleRnn rnn, int steps, int batch, RnnSta
     private RnnState? _final = final;
     private readonly long _bufferBits = buffer.ActualBits;
     private readonly double _optimalBufferBits = buffer.OptimalBits;
+    /// <summary>The stack that wrote this tape.</summary>
     public ReversibleRnn Rnn { get; } = rnn;
+    /// <summary>Time steps of the forward pass.</summary>
     public int Steps { get; } = steps;
+    /// <summary>Batch rows.</summary>
     public int Batch { get; } = batch;
+    /// <summary>The sealed buffer holding what forgetting destroyed.</summary>
     public InformationBuffer Buffer { get; } = buffer;
+    /// <summary>The saved top-layer columns [steps + 1, batch, SavedColumns] (int32; row 0 is the initial state), or null.</summary>
     public Tensor? Saved { get; } = saved;
+    /// <summary>The rows' lengths (null: every row runs every step).</summary>
     public Tensor? Lengths { get; } = lengths;
+    /// <summary>The locked dropout masks on the layers' inputs, as given to Forward.</summary>
     public IReadOnlyList<Tensor?>? LayerInputMasks { get; } = layerInputMasks;
 
     /// <summary>The final state (the tape's copy; readable until <see cref="TakeFinal"/>).</summary>
@@ -310,14 +354,19 @@ public sealed class ReversalTape(ReversibleRnn rnn, int steps, int batch, RnnSta
         return f;
     }
 
+    /// <summary>What ordinary backprop would keep: 32 bits per hidden value per step over the padded batch (h and c for
+    /// RevLSTM).</summary>
     public long BaselineBits => 32L * Steps * Batch * Rnn.HiddenSize * Rnn.Layers * (Rnn.Kind == ReversibleCellKind.RevLSTM ? 2 : 1);
+    /// <summary>Bits of the saved columns.</summary>
     public long SavedBits => Saved is null ? 0 : 32L * Saved.numel();
     /// <summary>What the forward pass holds: the sealed buffer plus the saved columns (snapshot at seal time).</summary>
     public long ActualBits => _bufferBits + SavedBits;
+    /// <summary>The buffer's optimum (Σ −log2 z) plus the saved columns.</summary>
     public double OptimalBits => _optimalBufferBits + SavedBits;
     /// <summary>The reference code's whole-batch 64-bit scheme on the same run (when tracked), plus saved columns.</summary>
     public long? ReferenceSchemeBits { get; } = buffer.ReferenceSchemeBits is long r ? r + (saved is null ? 0 : 32L * saved.numel()) : null;
 
+    /// <summary>Frees the final state, the buffer and the saved columns.</summary>
     public void Dispose()
     {
         _final?.Dispose();
