@@ -69,7 +69,7 @@ public sealed partial class InformationBuffer : IDisposable
     /// <summary>An empty buffer of <paramref name="rows"/> × <paramref name="columns"/> units (batch rows × half the
     /// hidden size). <paramref name="trackReferenceScheme"/> also simulates the reference code's 64-bit scheme for
     /// <see cref="ReferenceSchemeBits"/>.</summary>
-    public InformationBuffer(int rows, int columns, FixedPointFormat format, bool trackReferenceScheme = false)
+    internal InformationBuffer(int rows, int columns, FixedPointFormat format, bool trackReferenceScheme = false)
     {
         if (format.ForgetRadix is < 1 or > 15)
             throw new ArgumentException("forget radix must be in 1..15 for the 32-bit chunked buffer");
@@ -114,7 +114,7 @@ public sealed partial class InformationBuffer : IDisposable
     /// columns [0, exempt) are multiplied without the buffer (their low bits are lost and must be restored
     /// by the caller on reversal). Rows where <paramref name="active"/> is false are returned unchanged.
     /// </summary>
-    public Tensor Multiply(Tensor h, Tensor zq, Tensor zFloat, Tensor? active, int exempt)
+    internal Tensor Multiply(Tensor h, Tensor zq, Tensor zFloat, Tensor? active, int exempt)
     {
         ThrowIfSealed();
         using var scope = NewDisposeScope();
@@ -168,7 +168,7 @@ public sealed partial class InformationBuffer : IDisposable
 
     /// <summary>Inverse of <see cref="Multiply"/> (call in reverse order). Exempt columns come back with
     /// their low bits zeroed; the caller overwrites them with the saved values.</summary>
-    public Tensor Divide(Tensor hz, Tensor zq, Tensor? active, int exempt)
+    internal Tensor Divide(Tensor hz, Tensor zq, Tensor? active, int exempt)
     {
         ThrowIfSealed();
         using var scope = NewDisposeScope();
@@ -236,7 +236,7 @@ public sealed partial class InformationBuffer : IDisposable
     }
 
     /// <summary>Packs final registers and chunk counts into a bit stream and frees their tensors.</summary>
-    public void Seal()
+    internal void Seal()
     {
         ThrowIfSealed();
         var reg = _register!.data<long>().ToArray();
@@ -258,7 +258,7 @@ public sealed partial class InformationBuffer : IDisposable
     }
 
     /// <summary>Restores the registers from the sealed bit stream.</summary>
-    public void Unseal()
+    internal void Unseal()
     {
         if (_sealed is null) throw new InvalidOperationException("information buffer is not sealed");
         var reg = new long[Rows * Columns];

@@ -1,17 +1,26 @@
+// ReversibleRnn: a stack of reversible cells run over a sequence and trained by reversal (MacKay et al. 2018).
+// Guarantees: Forward keeps no per-step hidden state (final state as int32, sealed buffer, saved columns); Backward and
+// its block variant rebuild every state bit for bit and give the gradients ordinary autograd gives through
+// ForwardWithGraph (to float rounding), holding at most one step's graph (block variant: K states without graph and one
+// step's graph); Step without a buffer is inference with the same cells.
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Seq2SeqRev.Reversible;
 
-/// <summary>The reversible cell of a stack.</summary>
+/// <summary>The reversible cell of every layer of a <see cref="ReversibleRnn"/>.</summary>
 public enum ReversibleCellKind
 {
-    /// <summary><see cref="RevGRUCell"/>: two state parts (h1, h2).</summary>
+    /// <summary>Reversible GRU (MacKay et al. 2018 §3.1): two state parts h1, h2 of hidden/2 columns each.</summary>
     RevGRU,
-    /// <summary><see cref="RevLSTMCell"/>: four state parts (h1, h2, c1, c2).</summary>
+    /// <summary>Reversible LSTM (§3.2): four state parts h1, h2, c1, c2 of hidden/2 columns each.</summary>
     RevLSTM,
 }
+
+/// <summary>The loss of a block of decoder steps: <c>outputs</c> are the top layer's outputs after steps
+/// firstStep … firstStep + K − 1, as one leaf [K, B, H] that requires grad; returns a scalar with graph, or null.</summary>
+public delegate Tensor? BlockLoss(int firstStep, Tensor outputs);
 
 /// <summary>
 /// A stack of reversible cells run over a sequence, trained by reversal.
@@ -20,22 +29,26 @@ public enum ReversibleCellKind
 /// <see cref="InformationBuffer"/> (one per stack, H/2 columns shared by every layer and half, used in a
 /// fixed order) and, when <see cref="SavedColumns"/> &gt; 0, the top layer's saved columns at every step
 /// (h1[:, :k] for k ≤ H/2, the whole top state for k = H) — the attention slice, exempt from the buffer.
-/// <see cref="Backward"/> walks back from the last step: it rebuilds each layer's previous state exactly
-/// (bit for bit), re-runs that single step with autograd (straight-through fixed point) and
-/// backpropagates, so at most one step's activations are alive at a time. Rows past their length
-/// (<c>lengths</c>) are frozen: no bits are consumed and gradients pass through unchanged.
+/// <see cref="Backward(ReversalTape, Func{int, Tensor}, Func{int, Tensor, Tensor}, IReadOnlyList{IReadOnlyList{Tensor}}, bool, Action{int, RnnState}, Action{int, Tensor})"/> walks back from the last step: it rebuilds each layer's previous state exactly
+/// (bit for bit), evaluating each gate once with graph, and backpropagates through that step, so at most one
+/// step's activations are alive at a time. Rows past their length (<c>lengths</c>) are frozen: no bits are
+/// consumed and gradients pass through unchanged.
 /// </summary>
 public sealed class ReversibleRnn : nn.Module
 {
     private readonly ModuleList<ReversibleCell> cells;
+    private ForgettingImplementation _forgetting = ForgettingImplementation.Fused;
 
     /// <summary>
-    /// A stack of <paramref name="layers"/> cells of <paramref name="kind"/> (the first takes inputs of
-    /// <paramref name="inputSize"/>, the others the layer below's output), an even <paramref name="hiddenSize"/>, keep gates
-    /// bounded by <paramref name="limit"/>. <paramref name="savedColumns"/> (0..hidden/2, or hidden) top-layer columns of
-    /// every step are kept outside the buffer for the caller (e.g. attention); <paramref name="format"/> defaults to
-    /// <see cref="FixedPointFormat.Default"/>.
+    /// A stack of <paramref name="layers"/> cells of <paramref name="kind"/>: the first takes inputs of
+    /// <paramref name="inputSize"/> columns, the others the layer below's output; every layer's output has
+    /// <paramref name="hiddenSize"/> columns (even: two halves h1, h2). <paramref name="limit"/> bounds the bits each
+    /// unit may forget per step (keep gates z ≥ 2^−k). <paramref name="savedColumns"/> (0 … hidden/2, or hidden) top-layer
+    /// columns of every step are kept outside the buffer in <see cref="ReversalTape.Saved"/> (e.g. for attention);
+    /// <paramref name="format"/> defaults to <see cref="FixedPointFormat.Default"/>. <paramref name="name"/> prefixes
+    /// the layers' names in range errors.
     /// </summary>
+    /// <exception cref="ArgumentException">No layer, an odd or non-positive hidden size, or saved columns out of range.</exception>
     public ReversibleRnn(string name, ReversibleCellKind kind, int inputSize, int hiddenSize, int layers,
         ForgetLimit limit, int savedColumns = 0, FixedPointFormat? format = null) : base(name)
     {
@@ -50,9 +63,11 @@ public sealed class ReversibleRnn : nn.Module
         for (var l = 0; l < layers; l++)
         {
             var inSize = l == 0 ? inputSize : hiddenSize;
-            cells.Add(kind == ReversibleCellKind.RevGRU
+            ReversibleCell cell = kind == ReversibleCellKind.RevGRU
                 ? new RevGRUCell(inSize, hiddenSize, limit, Format)
-                : new RevLSTMCell(inSize, hiddenSize, limit, Format));
+                : new RevLSTMCell(inSize, hiddenSize, limit, Format);
+            cell.Label = $"{name}.layer{l}";
+            cells.Add(cell);
         }
         RegisterComponents();
     }
@@ -61,24 +76,40 @@ public sealed class ReversibleRnn : nn.Module
     public ReversibleCellKind Kind { get; }
     /// <summary>The fixed-point format of the states.</summary>
     public FixedPointFormat Format { get; }
-    /// <summary>Size of each layer's output [h1; h2].</summary>
+    /// <summary>Columns of each layer's output [h1; h2] (even).</summary>
     public int HiddenSize { get; }
     /// <summary>Number of layers.</summary>
     public int Layers => cells.Count;
-    /// <summary>Top-layer columns kept per step by <see cref="Forward"/> (see the constructor).</summary>
+    /// <summary>Top-layer columns of every step kept by <see cref="Forward"/> in <see cref="ReversalTape.Saved"/>.</summary>
     public int SavedColumns { get; }
-    /// <summary>State parts per layer (2 for RevGRU, 4 for RevLSTM).</summary>
+    /// <summary>State parts per layer: 2 for RevGRU (h1, h2), 4 for RevLSTM (h1, h2, c1, c2).</summary>
     public int PartCount => cells[0].PartCount;
 
-    /// <summary>The implementation of the forgetting sites in the buffers this stack creates (default: fused kernels).</summary>
-    public ForgettingImplementation Forgetting { get; set; } = ForgettingImplementation.Fused;
+    /// <summary>The cell of layer <paramref name="layer"/>.</summary>
+    internal ReversibleCell CellAt(int layer) => cells[layer];
+
+    /// <summary>The implementation of the forgetting sites (default: fused kernels): of the buffers this stack
+    /// creates, of its inference steps and of the site gradients of its reversal.</summary>
+    public ForgettingImplementation Forgetting
+    {
+        get => _forgetting;
+        set
+        {
+            _forgetting = value;
+            foreach (var c in cells) c.Forgetting = value;
+        }
+    }
 
     /// <summary>All-zero fixed-point state for <paramref name="batch"/> rows.</summary>
     public RnnState ZeroState(int batch) => new([.. cells.Select(c => new CellState(
         [.. Enumerable.Range(0, c.PartCount).Select(_ => new Part(zeros(batch, HiddenSize / 2, ScalarType.Int64), null, Format))]))]);
 
-    /// <summary>One step of every layer (no gradients). With a null buffer this is plain inference
-    /// (translation): the same cells, the forgotten low bits are dropped instead of stored.</summary>
+    /// <summary>One step of every layer (no gradients) from <paramref name="input"/> [batch, input size] and
+    /// <paramref name="state"/>; rows where <paramref name="active"/> is false keep their state. With a null
+    /// <paramref name="buffer"/> (the only choice outside this assembly) this is plain inference (translation): the same
+    /// cells, the forgotten low bits are dropped instead of stored; <see cref="Forward"/> passes its buffer.
+    /// <paramref name="step"/> names the step in range errors; <paramref name="layerInputMasks"/> as in
+    /// <see cref="Forward"/>.</summary>
     public RnnState Step(Tensor input, RnnState state, Tensor? active = null, int step = 0,
         InformationBuffer? buffer = null, IReadOnlyList<Tensor?>? layerInputMasks = null)
     {
@@ -87,7 +118,9 @@ public sealed class ReversibleRnn : nn.Module
         for (var l = 0; l < Layers; l++)
         {
             var x = l == 0 ? input : Dropped(next[l - 1].Output, layerInputMasks, l);
-            next[l] = cells[l].Step(x, state[l], Context(l, step, buffer, active));
+            next[l] = buffer is null
+                ? cells[l].Infer(x, state[l], active, step)
+                : cells[l].Forward(x, state[l], buffer, active, ExemptionsOf(l), step);
         }
         return new RnnState(next);
     }
@@ -104,9 +137,16 @@ public sealed class ReversibleRnn : nn.Module
 
     /// <summary>
     /// Forward pass for training by reversal (no gradients, no per-step states kept).
-    /// <paramref name="inputAt"/>(t) gives the input of step t; it is called again during
-    /// <see cref="Backward"/> and must return the same values (recompute embeddings from token ids).
+    /// <paramref name="inputAt"/>(t) gives the input of step t [batch, input size]; it is called again during
+    /// <see cref="Backward(ReversalTape, Func{int, Tensor}, Func{int, Tensor, Tensor}, IReadOnlyList{IReadOnlyList{Tensor}}, bool, Action{int, RnnState}, Action{int, Tensor})"/> and must return the same values (recompute embeddings from token ids).
+    /// Rows past their <paramref name="lengths"/> (int64 [batch]; null: all rows run every step) keep their state.
+    /// <paramref name="layerInputMasks"/>: locked dropout masks on the input of layer l ≥ 1 (index = layer, each
+    /// [batch, hidden], reused at every step and by the reversal; see <see cref="LockedDropout"/>).
+    /// <paramref name="trackReferenceScheme"/> also counts the reference code's 64-bit scheme
+    /// (<see cref="ReversalTape.ReferenceSchemeBits"/>); <paramref name="onState"/>(t, state) sees the state before step t
+    /// (and after the last), e.g. for checks.
     /// </summary>
+    /// <exception cref="StateRangeException">A state value left the 32-bit range (lower the learning rate or clip gradients).</exception>
     public ReversalTape Forward(Func<int, Tensor> inputAt, int steps, Tensor? lengths, RnnState initial,
         IReadOnlyList<Tensor?>? layerInputMasks = null, bool trackReferenceScheme = false,
         Action<int, RnnState>? onState = null)
@@ -130,111 +170,110 @@ public sealed class ReversibleRnn : nn.Module
             state = next;
         }
         buffer.Seal();
-        return new ReversalTape(this, steps, batch, state, buffer, saved, lengths, layerInputMasks);
+        var final = CompactState.From(state);
+        if (!ReferenceEquals(state, initial)) state.Dispose();
+        return new ReversalTape(this, steps, batch, final, buffer, saved, lengths, layerInputMasks);
     }
 
     /// <summary>
     /// Training by reversal. For t = T−1 … 0: <paramref name="stepLoss"/>(t, output) may return a scalar
     /// loss on the top layer's output after step t (a leaf with requires_grad); its gradient and the
-    /// gradient flowing back from step t+1 are backpropagated through a recomputation of step t from the
-    /// exactly reconstructed previous state. Parameter gradients accumulate in .grad as usual; gradients
-    /// reach <paramref name="inputAt"/>'s graph (e.g. embeddings). Returns dL/d(initial state) as float
-    /// tensors [layer][part]. With <paramref name="computeGradients"/> false it only reconstructs (for checks).
+    /// gradient flowing back from step t+1 are backpropagated through step t, rebuilt from the exactly
+    /// reconstructed states with each gate evaluated once. Parameter gradients accumulate in .grad as usual.
+    /// The input's gradient dL/dx_t goes to <paramref name="inputGradient"/>(t, grad) when given (then
+    /// <paramref name="inputAt"/> is evaluated without graph), else into <paramref name="inputAt"/>'s graph (e.g.
+    /// embeddings). Returns dL/d(initial state) as float tensors [layer][part]. With
+    /// <paramref name="computeGradients"/> false it only reconstructs (for checks).
+    /// <paramref name="finalGradients"/> is dL/d(final state) [layer][part] when the final state feeds something else
+    /// (e.g. a decoder); <paramref name="onReconstructed"/>(t, state) sees each rebuilt state before step t. To give the
+    /// gradient g_t of the loss with respect to the output instead of a loss, return <c>output.mul(g_t).sum()</c>.
+    /// The tape is consumed (its buffer empties); dispose it afterwards.
     /// </summary>
+    /// <exception cref="InvalidOperationException">The buffer did not empty exactly (forward and reverse diverged).</exception>
     public Tensor[][] Backward(ReversalTape tape, Func<int, Tensor> inputAt, Func<int, Tensor, Tensor?>? stepLoss = null,
         IReadOnlyList<IReadOnlyList<Tensor>>? finalGradients = null, bool computeGradients = true,
-        Action<int, RnnState>? onReconstructed = null)
+        Action<int, RnnState>? onReconstructed = null, Action<int, Tensor>? inputGradient = null)
     {
-        if (!ReferenceEquals(tape.Rnn, this)) throw new ArgumentException("tape belongs to another stack");
-        tape.Buffer.Unseal();
-        var half = HiddenSize / 2;
-        var state = tape.TakeFinal();
-        var grads = new Tensor[Layers][];
-        for (var l = 0; l < Layers; l++)
-            grads[l] = [.. Enumerable.Range(0, PartCount).Select(p => finalGradients is null
-                ? zeros(tape.Batch, half) : finalGradients[l][p].detach().clone())];
-
+        var walk = new ReverseWalk(this, tape, finalGradients);
         for (var t = tape.Steps - 1; t >= 0; t--)
         {
-            var oldState = state;
-            var oldGrads = grads.SelectMany(g => g).ToArray();
             using var scope = NewDisposeScope();
-            var active = ActiveAt(tape.Lengths, t);
-            var top = Layers - 1;
             if (computeGradients && stepLoss is not null)
             {
-                var output = state[top].Output.detach().requires_grad_(true);
+                var output = walk.State[Layers - 1].Output.detach().requires_grad_(true);
                 var loss = stepLoss(t, output);
                 if (loss is not null)
                 {
                     using (PhaseProfiler.Measure(Phase.Backward)) loss.backward();
                     using var g = output.grad!;
-                    AddOutputGradient(grads[top], g);
+                    walk.AddOutputGradient(g);
                 }
             }
-
-            for (var l = top; l >= 0; l--)
-            {
-                Tensor? xLeaf = null;
-                Tensor x;
-                if (l == 0) x = inputAt(t);
-                else
-                {
-                    xLeaf = state[l - 1].Output.detach().requires_grad_(computeGradients);
-                    x = Dropped(xLeaf, tape.LayerInputMasks, l);
-                }
-                var ctx = Context(l, t, tape.Buffer, active);
-                if (l == top && SavedColumns > 0)
-                {
-                    var s = tape.Saved![t].to(ScalarType.Int64);
-                    ctx = ctx with
-                    {
-                        RestoreH1 = s.narrow(1, 0, ctx.ExemptH1),
-                        RestoreH2 = ctx.ExemptH2 > 0 ? s.narrow(1, half, half) : null,
-                    };
-                }
-                CellState prev;
-                using (no_grad()) using (PhaseProfiler.Measure(Phase.Rebuild)) prev = cells[l].Reverse(x.detach(), state[l], ctx);
-                if (computeGradients)
-                {
-                    var replayPhase = PhaseProfiler.Measure(Phase.Replay);
-                    var leaves = prev.Parts.Select(p => Format.ToFloat(p.Int).requires_grad_(true)).ToArray();
-                    var replay = cells[l].Step(x, new CellState([.. prev.Parts.Select((p, i) => new Part(p.Int, leaves[i], Format))]),
-                        ctx with { Buffer = null, TrackGradients = true, KnownNext = state[l].Ints });
-                    replayPhase.Dispose();
-                    using (PhaseProfiler.Measure(Phase.Backward)) torch.autograd.backward([.. replay.Parts.Select(p => p.Float)], grads[l]);
-                    grads[l] = [.. leaves.Select(v => v.grad!)];
-                    if (xLeaf is not null) AddOutputGradient(grads[l - 1], xLeaf.grad!);
-                }
-                state = state.With(l, prev);
-            }
-            onReconstructed?.Invoke(t, state);
-            state.MoveToOuterDisposeScope();
-            foreach (var g in grads) foreach (var p in g) p.MoveToOuterDisposeScope();
-            oldState.Dispose();
-            var kept = grads.SelectMany(g => g).ToHashSet();
-            foreach (var g in oldGrads) if (!kept.Contains(g)) g.Dispose();
+            if (computeGradients) walk.ReverseStep(t, inputAt, inputGradient);
+            else walk.Rebuild(t, inputAt);
+            onReconstructed?.Invoke(t, walk.State);
+            walk.EndStep();
         }
-        state.Dispose();
-        if (!tape.Buffer.IsEmpty)
-            throw new InvalidOperationException($"{GetName()}: information buffer not empty after reversal (forward and reverse passes diverged)");
-        tape.Buffer.Dispose();
-        return grads;
+        return walk.Finish();
     }
 
     /// <summary>
-    /// Training by reversal given, instead of a per-step loss, the gradient of the loss with respect to the top layer's
-    /// output after each step: <paramref name="outputGradient"/>(t) is dL/d(output after step t), [batch, hidden] (null:
-    /// none at that step; a null callback: none at all). The same as <see cref="Backward"/> with the step loss
-    /// sum(output ⊙ gradient); returns dL/d(initial state) likewise.
+    /// Training by reversal in blocks of <paramref name="block"/> steps: for each block, last first, the states are
+    /// rebuilt without graph (K + 1 states kept), <paramref name="loss"/> is evaluated once on the block's top outputs
+    /// [K, B, H] (one batched attention, generator and loss instead of K) and backpropagated, then the K steps are
+    /// replayed with graph and backpropagated last to first. Same gradients as the per-step
+    /// <see cref="Backward(ReversalTape, Func{int, Tensor}, Func{int, Tensor, Tensor}, IReadOnlyList{IReadOnlyList{Tensor}}, bool, Action{int, RnnState}, Action{int, Tensor})"/>; with <paramref name="block"/> = 1 it is that method (each gate evaluated once).
+    /// <paramref name="finalGradients"/>, <paramref name="inputGradient"/> and <paramref name="onReconstructed"/> as there.
     /// </summary>
-    public Tensor[][] BackwardFromOutputGradients(ReversalTape tape, Func<int, Tensor> inputAt, Func<int, Tensor?>? outputGradient,
-        IReadOnlyList<IReadOnlyList<Tensor>>? finalGradients = null) =>
-        Backward(tape, inputAt, outputGradient is null ? null : (t, output) => outputGradient(t) is { } g ? output.mul(g).sum() : null,
-            finalGradients);
+    public Tensor[][] Backward(ReversalTape tape, Func<int, Tensor> inputAt, int block, BlockLoss loss,
+        IReadOnlyList<IReadOnlyList<Tensor>>? finalGradients = null, Action<int, Tensor>? inputGradient = null,
+        Action<int, RnnState>? onReconstructed = null)
+    {
+        if (block < 1) throw new ArgumentOutOfRangeException(nameof(block), block, "a reversal block needs at least one step");
+        if (block == 1)
+            return Backward(tape, inputAt, (t, output) => loss(t, output.unsqueeze(0)), finalGradients,
+                onReconstructed: onReconstructed, inputGradient: inputGradient);
+
+        var walk = new ReverseWalk(this, tape, finalGradients);
+        for (var end = tape.Steps; end > 0;)
+        {
+            var start = (end - 1) / block * block;
+            using var scope = NewDisposeScope();
+            // 1. Rebuild the block's states without graph: states[i] is the state before step start + i.
+            var states = new RnnState[end - start + 1];
+            states[^1] = walk.State;
+            for (var t = end - 1; t >= start; t--)
+            {
+                walk.Rebuild(t, inputAt);
+                onReconstructed?.Invoke(t, walk.State);
+                states[t - start] = walk.State;
+            }
+            // 2. The block's loss on its top outputs (the outputs of steps start … end − 1), backpropagated once.
+            Tensor? outputGrads = null;
+            var outputs = stack(states.Skip(1).Select(s => s[Layers - 1].Output)).requires_grad_(true);
+            var blockLoss = loss(start, outputs);
+            if (blockLoss is not null)
+            {
+                using (PhaseProfiler.Measure(Phase.Backward)) blockLoss.backward();
+                outputGrads = outputs.grad;
+            }
+            // 3. Replay the steps with graph, last to first.
+            for (var t = end - 1; t >= start; t--)
+            {
+                using var stepScope = NewDisposeScope();
+                if (outputGrads is not null) walk.AddOutputGradient(outputGrads[t - start]);
+                walk.Replay(t, states[t - start], states[t - start + 1], inputAt, inputGradient);
+                walk.KeepGradients();
+            }
+            walk.EndBlock(states);
+            end = start;
+        }
+        return walk.Finish();
+    }
 
     /// <summary>Ordinary autograd through the same fixed-point forward (straight-through rounding), keeping
-    /// every step's graph: the reference the reversal gradients must match, and the "backprop" mode.</summary>
+    /// every step's graph: the reference the reversal gradients must match, and the "backprop" mode. Returns the top
+    /// layer's output after every step (with graph) and the final state; arguments as in <see cref="Forward"/>.</summary>
     public (List<Tensor> Outputs, RnnState Final) ForwardWithGraph(Func<int, Tensor> inputAt, int steps,
         Tensor? lengths, RnnState initial, IReadOnlyList<Tensor?>? layerInputMasks = null)
     {
@@ -249,7 +288,7 @@ public sealed class ReversibleRnn : nn.Module
             for (var l = 0; l < Layers; l++)
             {
                 var x = l == 0 ? inputAt(t) : Dropped(next[l - 1].Output, layerInputMasks, l);
-                next[l] = cells[l].Step(x, state[l], Context(l, t, buffer, active) with { TrackGradients = true });
+                next[l] = cells[l].ForwardWithGraph(x, state[l], buffer, active, ExemptionsOf(l), t);
             }
             state = new RnnState(next);
             outputs.Add(state[Layers - 1].Output);
@@ -257,13 +296,23 @@ public sealed class ReversibleRnn : nn.Module
         return (outputs, state);
     }
 
-    private StepContext Context(int layer, int step, InformationBuffer? buffer, Tensor? active)
+    /// <summary>The buffer exemptions of layer <paramref name="layer"/>: the top layer's saved columns.</summary>
+    private Exemptions ExemptionsOf(int layer)
     {
-        var top = layer == Layers - 1;
+        if (layer != Layers - 1) return default;
         var half = HiddenSize / 2;
-        return new StepContext(buffer, active, step, $"{GetName()}.layer{layer}",
-            ExemptH1: top ? Math.Min(SavedColumns, half) : 0,
-            ExemptH2: top && SavedColumns == HiddenSize ? half : 0);
+        return new Exemptions(Math.Min(SavedColumns, half), SavedColumns == HiddenSize ? half : 0);
+    }
+
+    /// <summary>The exemptions of layer <paramref name="layer"/> at step <paramref name="t"/> with the saved previous
+    /// values of its exempt columns (for reversal).</summary>
+    private Exemptions ExemptionsAt(int layer, ReversalTape tape, int t)
+    {
+        var exempt = ExemptionsOf(layer);
+        if (exempt.H1 == 0) return exempt;
+        var half = HiddenSize / 2;
+        var s = tape.Saved![t].to(ScalarType.Int64);
+        return exempt with { RestoreH1 = s.narrow(1, 0, exempt.H1), RestoreH2 = exempt.H2 > 0 ? s.narrow(1, half, half) : null };
     }
 
     /// <summary>Rows still running at step <paramref name="t"/> (lengths &gt; t), or null (all rows) without
@@ -278,26 +327,171 @@ public sealed class ReversibleRnn : nn.Module
     private static Tensor Dropped(Tensor x, IReadOnlyList<Tensor?>? masks, int layer) =>
         LockedDropout.Apply(x, LockedDropout.ForLayer(masks, layer));
 
-    /// <summary>Adds the gradient of a layer output float([h1; h2]) [B, H] into the h1 and h2 part gradients.</summary>
-    private static void AddOutputGradient(Tensor[] partGrads, Tensor outputGrad)
+    /// <summary>
+    /// The state of one reversal walk: the current state (after the step being reversed) and the gradients of its
+    /// parts, [layer][part]. It owns both across steps (moving them out of each step's dispose scope) and checks at
+    /// the end that the buffer emptied exactly.
+    /// </summary>
+    private sealed class ReverseWalk
     {
-        var half = outputGrad.shape[1] / 2;
-        partGrads[0] = partGrads[0].add(outputGrad.narrow(1, 0, half), Scalars.UnitAlpha);
-        partGrads[1] = partGrads[1].add(outputGrad.narrow(1, half, half), Scalars.UnitAlpha);
+        private readonly ReversibleRnn _rnn;
+        private readonly ReversalTape _tape;
+        private readonly Tensor[][] _grads;
+        private RnnState _state;
+        private RnnState? _stepStart;
+        private Tensor[] _gradsAtStart;
+
+        public ReverseWalk(ReversibleRnn rnn, ReversalTape tape, IReadOnlyList<IReadOnlyList<Tensor>>? finalGradients)
+        {
+            if (!ReferenceEquals(tape.Rnn, rnn)) throw new ArgumentException("tape belongs to another stack");
+            _rnn = rnn;
+            _tape = tape;
+            tape.Buffer.Unseal();
+            _state = tape.TakeFinal();
+            var half = rnn.HiddenSize / 2;
+            _grads = new Tensor[rnn.Layers][];
+            for (var l = 0; l < rnn.Layers; l++)
+                _grads[l] = [.. Enumerable.Range(0, rnn.PartCount).Select(p => finalGradients is null
+                    ? zeros(tape.Batch, half) : finalGradients[l][p].detach().clone())];
+            _stepStart = _state;
+            _gradsAtStart = [.. _grads.SelectMany(g => g)];
+        }
+
+        public RnnState State => _state;
+
+        /// <summary>Adds the gradient of the top layer's output float([h1; h2]) [B, H] into its h1 and h2 gradients.</summary>
+        public void AddOutputGradient(Tensor outputGrad) => AddTo(_grads[_rnn.Layers - 1], outputGrad);
+
+        /// <summary>Reverses step <paramref name="t"/> of every layer, top first, without graph.</summary>
+        public void Rebuild(int t, Func<int, Tensor> inputAt)
+        {
+            using var noGrad = no_grad();
+            using var phase = PhaseProfiler.Measure(Phase.Rebuild);
+            var active = ActiveAt(_tape.Lengths, t);
+            for (var l = _rnn.Layers - 1; l >= 0; l--)
+            {
+                var x = l == 0 ? inputAt(t) : Dropped(_state[l - 1].Output, _tape.LayerInputMasks, l);
+                var prev = _rnn.cells[l].Reverse(x, _state[l], _tape.Buffer, active, _rnn.ExemptionsAt(l, _tape, t), t);
+                _state = _state.With(l, prev);
+            }
+        }
+
+        /// <summary>Reverses step <paramref name="t"/> of every layer with graph, each gate evaluated once, and
+        /// backpropagates the current gradients through it.</summary>
+        public void ReverseStep(int t, Func<int, Tensor> inputAt, Action<int, Tensor>? inputGradient)
+        {
+            var active = ActiveAt(_tape.Lengths, t);
+            var next = _state;
+            for (var l = _rnn.Layers - 1; l >= 0; l--)
+            {
+                var (x, input) = Input(t, l, next, inputAt, inputGradient);
+                CellBackstep step;
+                using (PhaseProfiler.Measure(Phase.Rebuild))
+                    step = _rnn.cells[l].ReverseWithGraph(x, next[l], _tape.Buffer, active, _rnn.ExemptionsAt(l, _tape, t), t);
+                Backpropagate(t, l, step, x, input, inputGradient);
+                _state = _state.With(l, step.Previous);
+            }
+        }
+
+        /// <summary>Replays step <paramref name="t"/> of every layer with graph from the rebuilt states before
+        /// (<paramref name="previous"/>) and after it (<paramref name="next"/>) and backpropagates the current gradients
+        /// through it (the walk's state is not changed: see <see cref="EndBlock"/>).</summary>
+        public void Replay(int t, RnnState previous, RnnState next, Func<int, Tensor> inputAt, Action<int, Tensor>? inputGradient)
+        {
+            var active = ActiveAt(_tape.Lengths, t);
+            for (var l = _rnn.Layers - 1; l >= 0; l--)
+            {
+                var (x, input) = Input(t, l, next, inputAt, inputGradient);
+                CellBackstep step;
+                using (PhaseProfiler.Measure(Phase.Replay)) step = _rnn.cells[l].Replay(x, previous[l], next[l], active);
+                Backpropagate(t, l, step, x, input, inputGradient);
+            }
+        }
+
+        /// <summary>The input of layer <paramref name="l"/> at step <paramref name="t"/> (<paramref name="next"/>: the
+        /// state after the step) as a leaf x, and the tensor it was detached from.</summary>
+        private (Tensor Leaf, Tensor Input) Input(int t, int l, RnnState next, Func<int, Tensor> inputAt, Action<int, Tensor>? inputGradient)
+        {
+            Tensor input;
+            if (l > 0) input = Dropped(next[l - 1].Output, _tape.LayerInputMasks, l);
+            else if (inputGradient is not null) using (no_grad()) input = inputAt(t);
+            else input = inputAt(t);
+            return (input.detach().requires_grad_(true), input);
+        }
+
+        /// <summary>Backpropagates layer <paramref name="l"/>'s gradients through <paramref name="step"/> and sends the
+        /// input's gradient to the layer below (through its dropout mask), to the sink or into the input's graph.</summary>
+        private void Backpropagate(int t, int l, CellBackstep step, Tensor x, Tensor input, Action<int, Tensor>? inputGradient)
+        {
+            using var phase = PhaseProfiler.Measure(Phase.Backward);
+            _grads[l] = step.Backward(_grads[l]);
+            var xGrad = x.grad!;
+            if (l > 0) AddTo(_grads[l - 1], LockedDropout.Apply(xGrad, LockedDropout.ForLayer(_tape.LayerInputMasks, l)));
+            else if (inputGradient is not null) inputGradient(t, xGrad);
+            else if (input.requires_grad) torch.autograd.backward([input], [xGrad]);
+        }
+
+        /// <summary>Ends one step of the per-step <c>Backward</c>: keeps the new state and gradients beyond the step's
+        /// dispose scope and frees the old ones.</summary>
+        public void EndStep()
+        {
+            _state.MoveToOuterDisposeScope();
+            KeepGradients();
+            _stepStart!.Dispose();
+            _stepStart = _state;
+        }
+
+        /// <summary>Moves the current gradients out of the step's dispose scope and frees the previous ones.</summary>
+        public void KeepGradients()
+        {
+            foreach (var g in _grads) foreach (var p in g) p.MoveToOuterDisposeScope();
+            var kept = _grads.SelectMany(g => g).ToHashSet();
+            foreach (var g in _gradsAtStart) if (!kept.Contains(g)) g.Dispose();
+            _gradsAtStart = [.. kept];
+        }
+
+        /// <summary>Ends a block: the walk's state is the one before its first step (kept beyond the block's dispose
+        /// scope); the block's other states are freed.</summary>
+        public void EndBlock(RnnState[] states)
+        {
+            _state = states[0];
+            _state.MoveToOuterDisposeScope();
+            foreach (var s in states) if (!ReferenceEquals(s, _state)) s.Dispose();
+            _stepStart = _state;
+            KeepGradients();
+        }
+
+        /// <summary>Frees the initial state, checks the buffer is empty and returns dL/d(initial state).</summary>
+        public Tensor[][] Finish()
+        {
+            _state.Dispose();
+            if (!_tape.Buffer.IsEmpty)
+                throw new InvalidOperationException($"{_rnn.GetName()}: information buffer not empty after reversal (forward and reverse passes diverged)");
+            _tape.Buffer.Dispose();
+            return _grads;
+        }
+
+        /// <summary>Adds the gradient of a layer output float([h1; h2]) [B, H] into the h1 and h2 part gradients.</summary>
+        private static void AddTo(Tensor[] partGrads, Tensor outputGrad)
+        {
+            var half = outputGrad.shape[1] / 2;
+            partGrads[0] = partGrads[0].add(outputGrad.narrow(1, 0, half), Scalars.UnitAlpha);
+            partGrads[1] = partGrads[1].add(outputGrad.narrow(1, half, half), Scalars.UnitAlpha);
+        }
     }
 }
 
 /// <summary>The state of every layer of a stack (index = layer).</summary>
 public sealed class RnnState(IReadOnlyList<CellState> layers) : IDisposable
 {
-    /// <summary>Each layer's state, bottom first.</summary>
+    /// <summary>The state of each layer, bottom first.</summary>
     public IReadOnlyList<CellState> Layers { get; } = layers;
-    /// <summary>Layer <paramref name="layer"/>'s state.</summary>
+    /// <summary>The state of layer <paramref name="layer"/>.</summary>
     public CellState this[int layer] => Layers[layer];
     /// <summary>The top layer's output float([h1; h2]) [batch, hidden].</summary>
     public Tensor TopOutput => Layers[^1].Output;
 
-    /// <summary>The same state with layer <paramref name="layer"/> replaced.</summary>
+    /// <summary>A copy with layer <paramref name="layer"/>'s state replaced (the tensors are shared, not copied).</summary>
     public RnnState With(int layer, CellState cell)
     {
         var copy = Layers.ToArray();
@@ -305,71 +499,115 @@ public sealed class RnnState(IReadOnlyList<CellState> layers) : IDisposable
         return new RnnState(copy);
     }
 
-    /// <summary>Moves every part's integers to the enclosing dispose scope.</summary>
+    /// <summary>Moves every part's integers to the enclosing dispose scope (to keep the state past the current one).</summary>
     public void MoveToOuterDisposeScope()
     {
         foreach (var c in Layers) foreach (var p in c.Parts) p.Int.MoveToOuterDisposeScope();
     }
 
-    /// <summary>Disposes every part's integers.</summary>
+    /// <summary>Frees every part's integers.</summary>
     public void Dispose()
     {
         foreach (var c in Layers) foreach (var p in c.Parts) p.Int.Dispose();
     }
 }
 
+/// <summary>A state kept compactly between the forward and the backward pass: int32 parts [layer][part] (the range
+/// check guarantees every value fits), owned by no dispose scope.</summary>
+internal sealed class CompactState(Tensor[][] parts) : IDisposable
+{
+    public static CompactState From(RnnState state) =>
+        new([.. state.Layers.Select(c => c.Parts.Select(p => p.Int.to(ScalarType.Int32).DetachFromDisposeScope()).ToArray())]);
+
+    public long Bits => parts.Sum(l => l.Sum(p => 32L * p.numel()));
+
+    /// <summary>The state as int64 parts, new tensors in the caller's dispose scope.</summary>
+    public RnnState Expand(FixedPointFormat format) =>
+        new([.. parts.Select(l => new CellState([.. l.Select(p => new Part(p.to(ScalarType.Int64), null, format))]))]);
+
+    public void Dispose()
+    {
+        foreach (var l in parts) foreach (var p in l) p.Dispose();
+    }
+}
+
 /// <summary>
-/// What the forward pass of training by reversal keeps: the final state, the sealed buffer, the saved
+/// What the forward pass of training by reversal keeps: the final state (int32), the sealed buffer, the saved
 /// top-layer columns [T+1, B, k] (int32), lengths and dropout masks. Memory accounting follows the paper:
 /// baseline = 32 bits per hidden value per step (h and c for LSTM) over the padded batch.
 /// </summary>
-public sealed class ReversalTape(ReversibleRnn rnn, int steps, int batch, RnnState final, InformationBuffer buffer,
-    Tensor? saved, Tensor? lengths, IReadOnlyList<Tensor?>? layerInputMasks) : IDisposable
+public sealed class ReversalTape : IDisposable
 {
-    private RnnState? _final = final;
-    private readonly long _bufferBits = buffer.ActualBits;
-    private readonly double _optimalBufferBits = buffer.OptimalBits;
-    /// <summary>The stack that wrote this tape.</summary>
-    public ReversibleRnn Rnn { get; } = rnn;
-    /// <summary>Time steps of the forward pass.</summary>
-    public int Steps { get; } = steps;
-    /// <summary>Batch rows.</summary>
-    public int Batch { get; } = batch;
-    /// <summary>The sealed buffer holding what forgetting destroyed.</summary>
-    public InformationBuffer Buffer { get; } = buffer;
-    /// <summary>The saved top-layer columns [steps + 1, batch, SavedColumns] (int32; row 0 is the initial state), or null.</summary>
-    public Tensor? Saved { get; } = saved;
-    /// <summary>The rows' lengths (null: every row runs every step).</summary>
-    public Tensor? Lengths { get; } = lengths;
-    /// <summary>The locked dropout masks on the layers' inputs, as given to Forward.</summary>
-    public IReadOnlyList<Tensor?>? LayerInputMasks { get; } = layerInputMasks;
+    private CompactState? _final;
+    private readonly long _bufferBits;
+    private readonly double _optimalBufferBits;
 
-    /// <summary>The final state (the tape's copy; readable until <see cref="TakeFinal"/>).</summary>
-    public RnnState Final => _final ?? throw new InvalidOperationException("final state already taken");
+    internal ReversalTape(ReversibleRnn rnn, int steps, int batch, CompactState final, InformationBuffer buffer,
+        Tensor? saved, Tensor? lengths, IReadOnlyList<Tensor?>? layerInputMasks)
+    {
+        Rnn = rnn;
+        Steps = steps;
+        Batch = batch;
+        _final = final;
+        FinalStateBits = final.Bits;
+        Buffer = buffer;
+        Saved = saved;
+        Lengths = lengths;
+        LayerInputMasks = layerInputMasks;
+        _bufferBits = buffer.ActualBits;
+        _optimalBufferBits = buffer.OptimalBits;
+        ReferenceSchemeBits = buffer.ReferenceSchemeBits is long r ? r + SavedBits : null;
+    }
+
+    /// <summary>The stack that wrote this tape.</summary>
+    public ReversibleRnn Rnn { get; }
+    /// <summary>Time steps of the forward pass.</summary>
+    public int Steps { get; }
+    /// <summary>Batch rows.</summary>
+    public int Batch { get; }
+    /// <summary>The sealed information buffer: the bits forgetting destroyed (its accounting:
+    /// <see cref="InformationBuffer.ActualBits"/>, <see cref="InformationBuffer.OptimalBits"/>).</summary>
+    public InformationBuffer Buffer { get; }
+    /// <summary>The saved top-layer columns [steps + 1, batch, <see cref="ReversibleRnn.SavedColumns"/>] (int32 fixed
+    /// point; index 0 is the initial state), or null without saved columns.</summary>
+    public Tensor? Saved { get; }
+    /// <summary>The rows' lengths as given to <see cref="ReversibleRnn.Forward"/> (null: every row ran every step).</summary>
+    public Tensor? Lengths { get; }
+    /// <summary>The locked dropout masks on the layers' inputs, as given to <see cref="ReversibleRnn.Forward"/>.</summary>
+    public IReadOnlyList<Tensor?>? LayerInputMasks { get; }
+
+    /// <summary>The final state as int64 parts (new tensors in the caller's dispose scope; readable until the
+    /// reversal takes it).</summary>
+    public RnnState Final => (_final ?? throw new InvalidOperationException("final state already taken")).Expand(Rnn.Format);
+
+    /// <summary>Bits held for the final state between the forward and the backward pass (int32 per value).</summary>
+    public long FinalStateBits { get; }
 
     internal RnnState TakeFinal()
     {
         var f = Final;
+        _final!.Dispose();
         _final = null;
         return f;
     }
 
-    /// <summary>What ordinary backprop would keep: 32 bits per hidden value per step over the padded batch (h and c for
-    /// RevLSTM).</summary>
+    /// <summary>What backpropagation would keep: 32 bits per hidden value per step over the padded batch (h and c for
+    /// LSTM), every layer.</summary>
     public long BaselineBits => 32L * Steps * Batch * Rnn.HiddenSize * Rnn.Layers * (Rnn.Kind == ReversibleCellKind.RevLSTM ? 2 : 1);
-    /// <summary>Bits of the saved columns.</summary>
+    /// <summary>Bits of the saved columns (32 per value).</summary>
     public long SavedBits => Saved is null ? 0 : 32L * Saved.numel();
     /// <summary>What the forward pass holds: the sealed buffer plus the saved columns (snapshot at seal time).</summary>
     public long ActualBits => _bufferBits + SavedBits;
-    /// <summary>The buffer's optimum (Σ −log2 z) plus the saved columns.</summary>
+    /// <summary>The information-theoretic minimum: the buffer's Σ −log2 z (snapshot at seal time) plus the saved columns.</summary>
     public double OptimalBits => _optimalBufferBits + SavedBits;
     /// <summary>The reference code's whole-batch 64-bit scheme on the same run (when tracked), plus saved columns.</summary>
-    public long? ReferenceSchemeBits { get; } = buffer.ReferenceSchemeBits is long r ? r + (saved is null ? 0 : 32L * saved.numel()) : null;
+    public long? ReferenceSchemeBits { get; }
 
     /// <summary>Frees the final state, the buffer and the saved columns.</summary>
     public void Dispose()
     {
         _final?.Dispose();
+        _final = null;
         Buffer.Dispose();
         Saved?.Dispose();
     }

@@ -55,7 +55,7 @@ public sealed class TrainableModel(Seq2SeqModel model, IGradientMethod gradients
         var built = Seq2SeqModel.Create(model.ToSpec(), sourceVocabSize, targetVocabSize);
         try
         {
-            return new TrainableModel(built, GradientMethod.Create(training.MemoryMode(model.Cell), built, training.CheckpointSegment));
+            return new TrainableModel(built, GradientMethod.Create(training.MemoryMode(model.Cell), built, training.CheckpointSegment, training.ReversalBlock));
         }
         catch
         {

@@ -33,6 +33,9 @@ public sealed record TrainingConfig
     public string? Memory { get; init; }
     /// <summary>Steps per checkpoint segment; 0 = sqrt(sequence length).</summary>
     public int CheckpointSegment { get; init; }
+    /// <summary>Decoder steps per block of training by reversal: the block's states are rebuilt without graph, then its
+    /// attention, generator and loss run as one batch; 1 = one step at a time.</summary>
+    public int ReversalBlock { get; init; } = 1;
     public int ValidBeam { get; init; } = 1;
     /// <summary>Sentences used per validation; 0 = all.</summary>
     public int ValidMaxSentences { get; init; }

@@ -19,14 +19,15 @@ public interface IGradientMethod
 public static class GradientMethod
 {
     /// <param name="checkpointSegment">Steps per checkpoint segment (0 = round(sqrt(T))), for checkpointing.</param>
-    public static IGradientMethod Create(TrainingMemory memory, Seq2SeqModel model, int checkpointSegment) => memory switch
+    /// <param name="reversalBlock">Decoder steps per reversal block, for reversal.</param>
+    public static IGradientMethod Create(TrainingMemory memory, Seq2SeqModel model, int checkpointSegment, int reversalBlock = 1) => memory switch
     {
         TrainingMemory.Backprop => new Backprop(model),
         TrainingMemory.Checkpoint => model is BaselineSeq2Seq baseline
             ? new Checkpointing(baseline, checkpointSegment)
             : throw new NotSupportedException("training.memory = checkpoint is implemented for the baseline cells (gru, lstm) only; use reversal or backprop"),
         TrainingMemory.Reversal => model is ReversibleSeq2Seq reversible
-            ? new Reversal(reversible)
+            ? new Reversal(reversible, reversalBlock)
             : throw new ArgumentException($"training.memory = reversal needs a reversible cell, not {SettingNames.Cells.NameOf(model.Spec.Cell)}"),
         _ => throw new ArgumentOutOfRangeException(nameof(memory), memory, null),
     };

@@ -64,7 +64,7 @@ public sealed class TrainCommandTests
 
     /// <summary>
     /// SIGKILL at a random moment leaves either no last.ckpt or a loadable one (atomic writes), and --resume
-    /// continues from it. Uses the real model factory (TranslationModelFactory), so it runs once the model is merged.
+    /// continues from it. Uses the real model factory (TrainableModel.Create), so it runs once the model is merged.
     /// </summary>
     [Fact]
     [Trait("Category", "Slow")]
