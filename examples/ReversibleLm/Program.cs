@@ -10,7 +10,9 @@ using TorchSharp;
 using static TorchSharp.torch;
 
 var corpus = args.Length > 0 ? args[0] : Path.Combine("..", "..", "corpora", "sample", "train.en");
-var steps = args.Length > 1 ? int.Parse(args[1]) : 60;
+if (!File.Exists(corpus)) return Fail($"corpus {corpus}: no such file (one sentence per line, words separated by spaces)");
+int steps = 60;
+if (args.Length > 1 && (!int.TryParse(args[1], out steps) || steps < 1)) return Fail($"STEPS: expected a positive integer, got '{args[1]}'");
 const int Batch = 16, EmbeddingSize = 32, HiddenSize = 64;
 
 // Words as ids: 0 pads, 1 ends a sentence (and starts the next).
@@ -22,6 +24,8 @@ foreach (var word in sentences.SelectMany(s => s)) vocabulary.TryAdd(word, vocab
 var ids = sentences.Select(s => s.Select(w => (long)vocabulary[w]).ToArray()).ToList();
 Console.WriteLine($"{corpus}: {ids.Count} sentences, {vocabulary.Count} words");
 
+// Tensors of 16 × 64 gain nothing from intra-op threads; on a busy machine waiting threads only cost time.
+torch.set_num_threads(1);
 manual_seed(1);
 var embedding = nn.Embedding(vocabulary.Count, EmbeddingSize);
 var rnn = new ReversibleRnn("lm", ReversibleCellKind.RevGRU, EmbeddingSize, HiddenSize, layers: 1, limit: new ForgetLimit(3));
@@ -58,7 +62,7 @@ for (int step = 1; step <= steps; step++)
 
     // Forward without graph: only the final state and the information buffer are kept, not the T hidden states.
     using var tape = rnn.Forward(InputAt, length, lengths, rnn.ZeroState(Batch));
-    long heldBits = tape.ActualBits, backpropBits = tape.BaselineBits;
+    long keptBits = tape.ActualBits + tape.FinalStateBits, backpropBits = tape.BaselineBits;
 
     // Backward by reversal: from the last step to the first, the stack rebuilds the previous state bit for bit and
     // backpropagates the loss of that step's top output (here: next-word cross-entropy, summed over the batch).
@@ -73,7 +77,15 @@ for (int step = 1; step <= steps; step++)
     // </snippet>
 
     if (step == 1)
-        Console.WriteLine($"memory: the forward pass held {heldBits:N0} bits of hidden state instead of {backpropBits:N0} ({(double)backpropBits / heldBits:F1}x less)");
+        Console.WriteLine($"memory: the forward pass kept {keptBits:N0} bits (information buffer and final state) instead of "
+            + $"the {backpropBits:N0} bits of hidden states backprop keeps ({(double)backpropBits / keptBits:F1}x less)");
     if (step == 1 || step % 5 == 0)
         Console.WriteLine($"step {step} loss {lossSum / words:F4}");
+}
+return 0;
+
+static int Fail(string message)
+{
+    Console.Error.WriteLine($"error: {message}");
+    return 2;
 }
