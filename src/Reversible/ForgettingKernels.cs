@@ -177,18 +177,12 @@ internal static class ForgettingKernels
             var output = a.Out.Slice(r * n, n);
             if (!all && a.Active[r] == 0)
             {
-                h.CopyTo(output);
-                foreach (var v in h) maxAbs = Math.Max(maxAbs, Magnitude(v));
+                CopyRow(h, output, ref maxAbs);
                 continue;
             }
             var z = a.Z.Slice(r * n, n);
             var update = a.Update.Slice(r * n, n);
-            for (var c = 0; c < exempt; c++)
-            {
-                var next = (h[c] >> s) * Gate(z[c], zScale, ref bad) + ToFixed(update[c], uScale);
-                output[c] = next;
-                maxAbs = Math.Max(maxAbs, Magnitude(next));
-            }
+            LossyColumns(h, z, update, output, exempt, s, zScale, uScale, ref bad, ref maxAbs);
             if (m == 0) continue;
             var register = a.Register.Slice(r * stride, n);
             var depth = a.Depth.Slice(r * stride, n);
@@ -245,22 +239,30 @@ internal static class ForgettingKernels
         {
             var h = a.H.Slice(r * n, n);
             var output = a.Out.Slice(r * n, n);
-            if (!all && a.Active[r] == 0)
-            {
-                h.CopyTo(output);
-                foreach (var v in h) maxAbs = Math.Max(maxAbs, Magnitude(v));
-                continue;
-            }
-            var z = a.Z.Slice(r * n, n);
-            var update = a.Update.Slice(r * n, n);
-            for (var c = 0; c < n; c++)
-            {
-                var next = (h[c] >> s) * Gate(z[c], zScale, ref bad) + ToFixed(update[c], uScale);
-                output[c] = next;
-                maxAbs = Math.Max(maxAbs, Magnitude(next));
-            }
+            if (!all && a.Active[r] == 0) CopyRow(h, output, ref maxAbs);
+            else LossyColumns(h, a.Z.Slice(r * n, n), a.Update.Slice(r * n, n), output, n, s, zScale, uScale, ref bad, ref maxAbs);
         }
         return bad ? long.MaxValue : maxAbs;
+    }
+
+    /// <summary>An inactive row: copied unchanged; raises <paramref name="maxAbs"/> to its largest magnitude.</summary>
+    private static void CopyRow(ReadOnlySpan<long> h, Span<long> output, ref long maxAbs)
+    {
+        h.CopyTo(output);
+        foreach (var v in h) maxAbs = Math.Max(maxAbs, Magnitude(v));
+    }
+
+    /// <summary>The first <paramref name="columns"/> columns of a row without the buffer: (h ≫ s)·z* + round(2^r·update),
+    /// the multiply's low bits dropped (inference, and the exempt columns of the exact forward).</summary>
+    private static void LossyColumns(ReadOnlySpan<long> h, ReadOnlySpan<float> z, ReadOnlySpan<float> update, Span<long> output,
+        int columns, int s, float zScale, float uScale, ref bool bad, ref long maxAbs)
+    {
+        for (var c = 0; c < columns; c++)
+        {
+            var next = (h[c] >> s) * Gate(z[c], zScale, ref bad) + ToFixed(update[c], uScale);
+            output[c] = next;
+            maxAbs = Math.Max(maxAbs, Magnitude(next));
+        }
     }
 
     /// <summary>The memory of one site-gradient call: row-major [Rows, Columns] blocks; Active is one byte per row

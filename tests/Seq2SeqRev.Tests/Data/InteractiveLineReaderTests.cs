@@ -1,6 +1,7 @@
 // InteractiveLineReaderTests: LineReader over a real pipe — it says whether a whole line has arrived without blocking
 // (a partial line is not one; the end of the input is), keeps a partial line across looks, and a wait for input ends
-// when its cancellation token fires; files and in-memory streams are never interactive.
+// when its cancellation token fires; a FIFO given by path (translate --input FIFO) is interactive too; files and in-memory
+// streams are never interactive.
 using System.IO.Pipes;
 using System.Text;
 using Microsoft.Win32.SafeHandles;
@@ -79,5 +80,28 @@ public sealed class InteractiveLineReaderTests
         Assert.True(file.LineWaiting());
         Assert.Equal("x", Next(file));
         Assert.True(memory.LineWaiting());
+    }
+
+    [Fact]
+    public void AFifoGivenByPathIsInteractive()
+    {
+        using var dir = new TempDir();
+        var fifo = Path.Combine(dir.Path, "in.fifo");
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [fifo])) mkfifo.WaitForExit();
+        Assert.True(File.Exists(fifo), "mkfifo failed");
+        // Opening a FIFO for reading waits for a writer: open both ends at once.
+        var opening = Task.Run(() => new LineReader(fifo));
+        using var writer = new FileStream(fifo, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, bufferSize: 0);
+        Assert.True(opening.Wait(TimeSpan.FromSeconds(30)), "the FIFO did not open");
+        using var reader = opening.Result;
+        Assert.True(reader.Interactive);
+        Assert.False(reader.LineWaiting());
+        Send(writer, "one\n");
+        Assert.True(reader.LineWaiting());
+        Assert.Equal("one", Next(reader));
+        Assert.False(reader.LineWaiting());
+        writer.Dispose();
+        Assert.True(reader.LineWaiting());
+        Assert.False(reader.ReadLine(out _));
     }
 }
