@@ -83,7 +83,7 @@ public sealed class InteractiveLineReaderTests
     }
 
     [Fact]
-    public void AFifoGivenByPathIsInteractive()
+    public async Task AFifoGivenByPathIsInteractive()
     {
         using var dir = new TempDir();
         var fifo = Path.Combine(dir.Path, "in.fifo");
@@ -92,8 +92,7 @@ public sealed class InteractiveLineReaderTests
         // Opening a FIFO for reading waits for a writer: open both ends at once.
         var opening = Task.Run(() => new LineReader(fifo));
         using var writer = new FileStream(fifo, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, bufferSize: 0);
-        Assert.True(opening.Wait(TimeSpan.FromSeconds(30)), "the FIFO did not open");
-        using var reader = opening.Result;
+        using var reader = await opening.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.True(reader.Interactive);
         Assert.False(reader.LineWaiting());
         Send(writer, "one\n");
