@@ -1,7 +1,8 @@
 // GlobalAttention: Luong attention over a memory bank (MultiSizeAttention of the reference code).
 // Guarantees: scores "general" = h_s·(W_in h_t) (W_in: H→C, no bias), "dot" = h_s·h_t (needs C = H),
 // "concat" = v·tanh(W[h_t; h_s]) (no bias); source positions outside the mask get zero weight;
-// output attn_h = tanh(W_out [c; h_t]) (no bias), [B, T, H]. No state, no input feeding.
+// output attn_h = tanh(W_out [c; h_t]) (no bias), [B, T, H]. No state, no input feeding. ForwardWithWeights also
+// returns the alignment weights [B, T, S] the context was made from (each row sums to 1 over the unmasked positions).
 using Seq2SeqRev.Reversible;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -52,7 +53,17 @@ public sealed class GlobalAttention : nn.Module<Tensor, Tensor, Tensor, Tensor>
     public int QuerySize { get; }
     public int ContextSize { get; }
 
-    public override Tensor forward(Tensor query, Tensor memory, Tensor mask)
+    public override Tensor forward(Tensor query, Tensor memory, Tensor mask) => Attend(query, memory, mask, keepWeights: false).Output;
+
+    /// <summary><see cref="forward"/>, and the alignment weights [B, T, S] that made each context (softmax over the
+    /// source positions; masked positions 0).</summary>
+    public (Tensor Output, Tensor Weights) ForwardWithWeights(Tensor query, Tensor memory, Tensor mask)
+    {
+        var (output, weights) = Attend(query, memory, mask, keepWeights: true);
+        return (output, weights!);
+    }
+
+    private (Tensor Output, Tensor? Weights) Attend(Tensor query, Tensor memory, Tensor mask, bool keepWeights)
     {
         using var scope = NewDisposeScope();
         Tensor scores;
@@ -69,6 +80,7 @@ public sealed class GlobalAttention : nn.Module<Tensor, Tensor, Tensor, Tensor>
         scores = scores.masked_fill(mask.logical_not().unsqueeze(1), Scalars.Float32(float.NegativeInfinity));
         var align = scores.softmax(-1);
         var context = align.bmm(memory);                            // [B,T,C]
-        return tanh(linear_out.forward(cat([context, query], -1))).MoveToOuterDisposeScope();
+        var output = tanh(linear_out.forward(cat([context, query], -1))).MoveToOuterDisposeScope();
+        return (output, keepWeights ? align.MoveToOuterDisposeScope() : null);
     }
 }

@@ -45,6 +45,10 @@ public sealed class ReversibleDecoder : nn.Module
     /// <summary>Attentional vectors [B, T, H] of queries [B, T, H] (top outputs, output mask already applied).</summary>
     public Tensor Attend(Tensor queries, Tensor bank, Tensor srcMask) => attention.forward(queries, bank, srcMask);
 
+    /// <summary><see cref="Attend"/>, and the attention weights [B, T, S] behind each vector.</summary>
+    public (Tensor Attentional, Tensor Weights) AttendWithWeights(Tensor queries, Tensor bank, Tensor srcMask) =>
+        attention.ForwardWithWeights(queries, bank, srcMask);
+
     /// <summary>Ordinary autograd (straight-through fixed point) from <paramref name="initial"/>: the top output
     /// [B, H] of every step, with graph.</summary>
     public List<Tensor> ForwardWithGraph(Tensor tgtIn, Tensor lengths, int steps, DecoderDropout m, RnnState initial) =>

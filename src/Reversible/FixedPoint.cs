@@ -15,16 +15,20 @@ namespace Seq2SeqRev.Reversible;
 /// </summary>
 public sealed record FixedPointFormat(int HiddenRadix = 23, int ForgetRadix = 10)
 {
+    /// <summary>Radix 23 for states and 10 for keep gates, the paper's settings.</summary>
     public static FixedPointFormat Default { get; } = new();
 
     /// <summary>Largest magnitude (exclusive) of a stored integer: a signed 32-bit container.</summary>
     public const long StateLimit = 1L << 31;
 
+    /// <summary>2^ForgetRadix: a keep gate of 1 (nothing forgotten) in quantized form.</summary>
     public long ForgetOne => 1L << ForgetRadix;
 
     // Float scale factors and an integer clamp floor, exactly as the plain numbers were, but with a lifetime (Scalars).
+    /// <summary>round(x·2^HiddenRadix) as int64 (x float32; rounding half to even).</summary>
     public Tensor ToFixed(Tensor x) => x.mul(Scalars.Float32(MathF.ScaleB(1f, HiddenRadix))).round_().to(ScalarType.Int64);
 
+    /// <summary>h/2^HiddenRadix as float32 (h int64 fixed point).</summary>
     public Tensor ToFloat(Tensor h) => h.to(ScalarType.Float32).mul_(Scalars.Float32(MathF.ScaleB(1f, -HiddenRadix)));
 
     /// <summary>z* = max(1, round(z·2^ForgetRadix)) as int64.</summary>
@@ -49,6 +53,8 @@ public sealed class StateRangeException(string site, int step, long value) : Exc
     $"fixed-point state out of range at {site}, step {step}: |value| = {value} >= 2^31 " +
     "(the hidden state grew beyond the fixed-point range; lower the learning rate or clip gradients)")
 {
+    /// <summary>Where the value left the range: the layer and state part, e.g. "rnn.layer0.h1".</summary>
     public string Site { get; } = site;
+    /// <summary>The time step at which it did.</summary>
     public int Step { get; } = step;
 }

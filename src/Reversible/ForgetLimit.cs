@@ -7,9 +7,12 @@ namespace Seq2SeqRev.Reversible;
 /// </summary>
 public readonly record struct ForgetLimit(int? Bits)
 {
+    /// <summary>The limits in bits that <see cref="Parse"/> accepts (the paper's grid: 1, 2, 3, 5).</summary>
     public static readonly int[] Allowed = [1, 2, 3, 5];
+    /// <summary>No limit: z may approach 0 (quantization still caps forgetting at ForgetRadix bits per step).</summary>
     public static ForgetLimit None => new(null);
 
+    /// <summary>"1", "2", "3", "5" or "none"; anything else throws <see cref="ArgumentException"/>.</summary>
     public static ForgetLimit Parse(string text)
     {
         if (string.Equals(text, "none", StringComparison.OrdinalIgnoreCase)) return None;
@@ -20,5 +23,6 @@ public readonly record struct ForgetLimit(int? Bits)
     /// <summary>The scale m in z = m·σ + (1 − m).</summary>
     public float Scale => Bits is int k ? 1f - MathF.ScaleB(1f, -k) : 1f;
 
+    /// <summary>The bits, or "none".</summary>
     public override string ToString() => Bits?.ToString() ?? "none";
 }

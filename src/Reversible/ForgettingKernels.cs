@@ -24,10 +24,16 @@ namespace Seq2SeqRev.Reversible;
 /// fused CPU kernels of <see cref="ForgettingKernels"/>. Both produce bit-identical states and buffer contents
 /// (the optimal-bits statistic up to float64 rounding) on the same <see cref="InformationBuffer"/> data structures,
 /// so a buffer may even switch between them mid-run.</summary>
-public enum ForgettingImplementation { Tensor, Fused }
+public enum ForgettingImplementation
+{
+    /// <summary>LibTorch tensor ops (InformationBuffer.Multiply and Divide): the reference.</summary>
+    Tensor,
+    /// <summary>The fused CPU kernels (InformationBuffer.MultiplyAdd and SubtractDivide): the default.</summary>
+    Fused,
+}
 
 /// <summary>Scalar conversions bit-identical to LibTorch's, and the fused site kernels over spans.</summary>
-public static class ForgettingKernels
+internal static class ForgettingKernels
 {
     private const float TwoTo63 = 9223372036854775808f;
     internal const int ChunkBits = InformationBuffer.ChunkBits;

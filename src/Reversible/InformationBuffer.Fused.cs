@@ -33,7 +33,7 @@ public sealed partial class InformationBuffer
     /// <paramref name="maxAbs"/> is max |next| (long.MaxValue when a gate is not finite): the caller raises
     /// <see cref="StateRangeException"/> when it reaches <see cref="FixedPointFormat.StateLimit"/>.
     /// </summary>
-    public Tensor MultiplyAdd(Tensor h, Tensor z, Tensor update, Tensor? active, int exempt, out long maxAbs)
+    internal Tensor MultiplyAdd(Tensor h, Tensor z, Tensor update, Tensor? active, int exempt, out long maxAbs)
     {
         ThrowIfSealed();
         var n = CheckSite(h, z, update, active, exempt);
@@ -87,7 +87,7 @@ public sealed partial class InformationBuffer
     /// the exempt columns are those saved values (as InverseSite does; a fully exempt site then returns
     /// <paramref name="restore"/> itself).
     /// </summary>
-    public Tensor SubtractDivide(Tensor next, Tensor z, Tensor update, Tensor? active, int exempt, Tensor? restore = null)
+    internal Tensor SubtractDivide(Tensor next, Tensor z, Tensor update, Tensor? active, int exempt, Tensor? restore = null)
     {
         ThrowIfSealed();
         var n = CheckSite(next, z, update, active, exempt);

@@ -39,6 +39,7 @@ namespace Seq2SeqRev.Reversible;
 /// </summary>
 public sealed partial class InformationBuffer : IDisposable
 {
+    /// <summary>Width W in bits of a chunk a full register spills.</summary>
     public const int ChunkBits = 32;
     private const long ChunkMask = (1L << ChunkBits) - 1;
     private const int LengthFieldBits = 6;
@@ -65,7 +66,10 @@ public sealed partial class InformationBuffer : IDisposable
     private long _referenceLevels;
     private long _multiplies;
 
-    public InformationBuffer(int rows, int columns, FixedPointFormat format, bool trackReferenceScheme = false)
+    /// <summary>An empty buffer of <paramref name="rows"/> × <paramref name="columns"/> units (batch rows × half the
+    /// hidden size). <paramref name="trackReferenceScheme"/> also simulates the reference code's 64-bit scheme for
+    /// <see cref="ReferenceSchemeBits"/>.</summary>
+    internal InformationBuffer(int rows, int columns, FixedPointFormat format, bool trackReferenceScheme = false)
     {
         if (format.ForgetRadix is < 1 or > 15)
             throw new ArgumentException("forget radix must be in 1..15 for the 32-bit chunked buffer");
@@ -85,7 +89,9 @@ public sealed partial class InformationBuffer : IDisposable
         if (trackReferenceScheme) _refRegister = zeros(rows, columns, ScalarType.Int64).DetachFromDisposeScope();
     }
 
+    /// <summary>Batch rows.</summary>
     public int Rows { get; }
+    /// <summary>Units per row (half the hidden size: every layer and half of a stack shares them).</summary>
     public int Columns { get; }
 
     /// <summary>Which implementation the cells use for this buffer's sites (default: the fused kernels).</summary>
@@ -94,6 +100,8 @@ public sealed partial class InformationBuffer : IDisposable
     /// <summary>Bits held between forward and reverse (valid after <see cref="Seal"/>).</summary>
     public long ActualBits => (long)(_sealed?.Length ?? 0) * 8 + _chunkWords * ChunkBits + _chunks.Count;
 
+    /// <summary>Σ −log2 z over the buffered multiplies of active units: the information-theoretic minimum of what
+    /// forgetting destroyed (the gate floored at 2^−ForgetRadix).</summary>
     public double OptimalBits => _optimal is null ? 0 : _optimal.item<double>();
 
     /// <summary>Bits the reference code's scheme would hold on this run (64-bit words for every unit,
@@ -106,7 +114,7 @@ public sealed partial class InformationBuffer : IDisposable
     /// columns [0, exempt) are multiplied without the buffer (their low bits are lost and must be restored
     /// by the caller on reversal). Rows where <paramref name="active"/> is false are returned unchanged.
     /// </summary>
-    public Tensor Multiply(Tensor h, Tensor zq, Tensor zFloat, Tensor? active, int exempt)
+    internal Tensor Multiply(Tensor h, Tensor zq, Tensor zFloat, Tensor? active, int exempt)
     {
         ThrowIfSealed();
         using var scope = NewDisposeScope();
@@ -160,7 +168,7 @@ public sealed partial class InformationBuffer : IDisposable
 
     /// <summary>Inverse of <see cref="Multiply"/> (call in reverse order). Exempt columns come back with
     /// their low bits zeroed; the caller overwrites them with the saved values.</summary>
-    public Tensor Divide(Tensor hz, Tensor zq, Tensor? active, int exempt)
+    internal Tensor Divide(Tensor hz, Tensor zq, Tensor? active, int exempt)
     {
         ThrowIfSealed();
         using var scope = NewDisposeScope();
@@ -228,7 +236,7 @@ public sealed partial class InformationBuffer : IDisposable
     }
 
     /// <summary>Packs final registers and chunk counts into a bit stream and frees their tensors.</summary>
-    public void Seal()
+    internal void Seal()
     {
         ThrowIfSealed();
         var reg = _register!.data<long>().ToArray();
@@ -250,7 +258,7 @@ public sealed partial class InformationBuffer : IDisposable
     }
 
     /// <summary>Restores the registers from the sealed bit stream.</summary>
-    public void Unseal()
+    internal void Unseal()
     {
         if (_sealed is null) throw new InvalidOperationException("information buffer is not sealed");
         var reg = new long[Rows * Columns];
@@ -294,6 +302,7 @@ public sealed partial class InformationBuffer : IDisposable
         if (_sealed is not null) throw new InvalidOperationException("information buffer is sealed; call Unseal first");
     }
 
+    /// <summary>Frees the registers and every stored chunk.</summary>
     public void Dispose()
     {
         _register?.Dispose(); _depth?.Dispose(); _optimal?.Dispose(); _refRegister?.Dispose();

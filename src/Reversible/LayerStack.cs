@@ -6,6 +6,7 @@ using static TorchSharp.torch;
 
 namespace Seq2SeqRev.Reversible;
 
+/// <summary>One time step of a stack of ordinary (float) recurrent layers with locked dropout between them.</summary>
 public static class LayerStack
 {
     /// <summary>New state [layer][part] from input <paramref name="x"/> [B, E] and <paramref name="state"/>;

@@ -17,7 +17,9 @@ public enum Phase
     Forward,
     /// <summary>Memory-bank rebuild (embeddings recomputed, saved slices converted).</summary>
     Bank,
+    /// <summary>Rebuilding previous decoder states without graph (Rebuild inside DecoderReverse).</summary>
     DecoderRebuild,
+    /// <summary>Re-running a decoder step with autograd (Replay inside DecoderReverse).</summary>
     DecoderReplay,
     /// <summary>Per decoder step: output dropout, attention, generator and loss.</summary>
     Attention,
@@ -27,7 +29,9 @@ public enum Phase
     DecoderReverse,
     /// <summary>Sending the bank's gradient into the embeddings and the encoder slices (its backward calls excepted).</summary>
     BankGradient,
+    /// <summary>Rebuilding previous encoder states without graph (Rebuild inside EncoderReverse).</summary>
     EncoderRebuild,
+    /// <summary>Re-running an encoder step with autograd (Replay inside EncoderReverse).</summary>
     EncoderReplay,
     /// <summary>The encoder's reversal outside its rebuild/replay/backward parts.</summary>
     EncoderReverse,
@@ -46,16 +50,22 @@ public sealed class PhaseTotals
         Calls = calls;
     }
 
+    /// <summary>Nothing recorded.</summary>
     public PhaseTotals() : this(new long[PhaseProfiler.PhaseCount], new long[PhaseProfiler.PhaseCount]) { }
 
     private long[] Ticks { get; }
     private long[] Calls { get; }
 
+    /// <summary>Exclusive seconds spent in <paramref name="phase"/>.</summary>
     public double Seconds(Phase phase) => (double)Ticks[(int)phase] / Stopwatch.Frequency;
+    /// <summary>Blocks of <paramref name="phase"/> closed.</summary>
     public long Count(Phase phase) => Calls[(int)phase];
+    /// <summary>Seconds of all phases together.</summary>
     public double TotalSeconds => (double)Ticks.Sum() / Stopwatch.Frequency;
+    /// <summary>True when no block was recorded.</summary>
     public bool IsEmpty => Calls.All(c => c == 0);
 
+    /// <summary>The sum of these totals and <paramref name="other"/>.</summary>
     public PhaseTotals Add(PhaseTotals other)
     {
         var ticks = new long[PhaseProfiler.PhaseCount];
@@ -83,11 +93,14 @@ public readonly struct PhaseTimer : IDisposable
         _id = id;
     }
 
+    /// <summary>Closes the phase.</summary>
     public void Dispose() => _recorder?.Close(_depth, _id);
 }
 
+/// <summary>Per-thread wall-clock profile of the phases of training by reversal (see the file header).</summary>
 public static class PhaseProfiler
 {
+    /// <summary>Number of <see cref="Phase"/> values.</summary>
     public static readonly int PhaseCount = Enum.GetValues<Phase>().Length;
 
     [ThreadStatic] private static bool t_enabled;

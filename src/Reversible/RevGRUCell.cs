@@ -13,7 +13,7 @@ namespace Seq2SeqRev.Reversible;
 /// z is the keep gate (z = 1 keeps everything). Reversal undoes half 2, then half 1; with graph, each half's gates are
 /// evaluated once, from h1^t and from the rebuilt h2^{t-1}.
 /// </summary>
-public sealed class RevGRUCell : ReversibleCell
+internal sealed class RevGRUCell : ReversibleCell
 {
     private readonly Linear ih2_to_zr1, irh2_to_g1, ih1_to_zr2, irh1_to_g2;
 

@@ -15,7 +15,7 @@ namespace Seq2SeqRev.Reversible;
 /// Two forgetting multiplies per unit per step (z on c, p on h). Note h has no (1 − p) factor, so h and
 /// c can grow over long horizons; the fixed-point range check reports it instead of wrapping.
 /// </summary>
-public sealed class RevLSTMCell : ReversibleCell
+internal sealed class RevLSTMCell : ReversibleCell
 {
     private readonly Linear ih2_to_zgfop1, ih1_to_zgfop2;
 

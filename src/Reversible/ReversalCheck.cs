@@ -61,6 +61,7 @@ public static class ReversalCheck
         public override Tensor forward(Tensor x) => lstm.call(x, null).Item1;
     }
 
+    /// <summary>Runs one check (see the class summary); every random number comes from <see cref="ReversalCheckOptions.Seed"/>.</summary>
     public static ReversalCheckResult Run(ReversalCheckOptions o)
     {
         using var scope = NewDisposeScope();

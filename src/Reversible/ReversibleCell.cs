@@ -21,8 +21,9 @@ namespace Seq2SeqRev.Reversible;
 /// output is float([h1; h2]). Every part is updated by one forgetting site, <c>part ← z ⊙ part + update</c>, computed
 /// exactly in fixed point through the <see cref="InformationBuffer"/> so that the previous state can be rebuilt.
 /// </summary>
-public abstract class ReversibleCell : nn.Module
+internal abstract class ReversibleCell : nn.Module
 {
+    /// <summary>Checks that <paramref name="hiddenSize"/> is a positive even number.</summary>
     protected ReversibleCell(string name, int inputSize, int hiddenSize, ForgetLimit limit, FixedPointFormat format)
         : base(name)
     {
@@ -36,10 +37,15 @@ public abstract class ReversibleCell : nn.Module
         Label = name;
     }
 
+    /// <summary>Size of the input vector x.</summary>
     public int InputSize { get; }
+    /// <summary>Size of the output h = [h1; h2].</summary>
     public int HiddenSize { get; }
+    /// <summary>HiddenSize / 2: the size of each state part.</summary>
     public int Half { get; }
+    /// <summary>The bound on the keep gates.</summary>
     public ForgetLimit Limit { get; }
+    /// <summary>The fixed-point format of the state.</summary>
     public FixedPointFormat Format { get; }
 
     /// <summary>The name range errors give (the stack sets "stack.layerN").</summary>
@@ -118,8 +124,10 @@ public abstract class ReversibleCell : nn.Module
         return graph ? f.requires_grad_(true) : f;
     }
 
+    /// <summary>Name of state part <paramref name="index"/> in error messages (h1, h2, c1, c2).</summary>
     protected abstract string PartName(int index);
 
+    /// <summary><paramref name="layer"/> applied to [x; other].</summary>
     protected static Tensor Linear(Linear layer, Tensor x, Tensor other) => layer.forward(cat([x, other], 1));
 
     // ---- sites ----
@@ -198,7 +206,7 @@ public abstract class ReversibleCell : nn.Module
 /// <summary>The buffer exemptions of one layer-step: the first <see cref="H1"/> columns of h1 and <see cref="H2"/>
 /// of h2 skip the buffer (their low bits are lost; the attention slice); for reversal, their saved previous values
 /// (int64 [B, H1] and [B, H2]).</summary>
-public readonly record struct Exemptions(int H1 = 0, int H2 = 0, Tensor? RestoreH1 = null, Tensor? RestoreH2 = null)
+internal readonly record struct Exemptions(int H1 = 0, int H2 = 0, Tensor? RestoreH1 = null, Tensor? RestoreH2 = null)
 {
     public int Of(int part) => part switch { 0 => H1, 1 => H2, _ => 0 };
     public Tensor? RestoreOf(int part) => part switch { 0 => RestoreH1, 1 => RestoreH2, _ => null };
@@ -208,7 +216,7 @@ public readonly record struct Exemptions(int H1 = 0, int H2 = 0, Tensor? Restore
 /// One reversed cell step with its graph: the rebuilt previous state and the means to backpropagate the gradient of
 /// the next state through the step. Its tensors live in the caller's dispose scope.
 /// </summary>
-public abstract class CellBackstep(CellState previous)
+internal abstract class CellBackstep(CellState previous)
 {
     public CellState Previous { get; } = previous;
 
@@ -222,18 +230,23 @@ public abstract class CellBackstep(CellState previous)
 /// every call (in the caller's dispose scope), so a part never holds a tensor it does not own.</summary>
 public sealed class Part(Tensor intValue, Tensor? floatValue, FixedPointFormat format)
 {
+    /// <summary>The fixed-point integers, int64 [batch, hidden/2].</summary>
     public Tensor Int { get; } = intValue;
+    /// <summary>The value as float32: the tensor with graph when tracking gradients, else converted afresh.</summary>
     public Tensor Float => floatValue ?? format.ToFloat(Int);
 }
 
 /// <summary>The parts of one cell's state, in the cell's order (h1, h2[, c1, c2]).</summary>
 public sealed class CellState(IReadOnlyList<Part> parts)
 {
+    /// <summary>The parts, in the cell's order.</summary>
     public IReadOnlyList<Part> Parts { get; } = parts;
+    /// <summary>Part <paramref name="i"/>.</summary>
     public Part this[int i] => Parts[i];
 
     /// <summary>float([h1; h2]) — the cell's output.</summary>
     public Tensor Output => cat([Parts[0].Float, Parts[1].Float], 1);
 
+    /// <summary>The integers of every part.</summary>
     public IReadOnlyList<Tensor> Ints => [.. Parts.Select(p => p.Int)];
 }

@@ -9,7 +9,14 @@ using static TorchSharp.torch;
 
 namespace Seq2SeqRev.Reversible;
 
-public enum ReversibleCellKind { RevGRU, RevLSTM }
+/// <summary>The reversible cell of every layer of a <see cref="ReversibleRnn"/>.</summary>
+public enum ReversibleCellKind
+{
+    /// <summary>Reversible GRU (MacKay et al. 2018 §3.1): two state parts h1, h2 of hidden/2 columns each.</summary>
+    RevGRU,
+    /// <summary>Reversible LSTM (§3.2): four state parts h1, h2, c1, c2 of hidden/2 columns each.</summary>
+    RevLSTM,
+}
 
 /// <summary>The loss of a block of decoder steps: <c>outputs</c> are the top layer's outputs after steps
 /// firstStep … firstStep + K − 1, as one leaf [K, B, H] that requires grad; returns a scalar with graph, or null.</summary>
@@ -22,7 +29,7 @@ public delegate Tensor? BlockLoss(int firstStep, Tensor outputs);
 /// <see cref="InformationBuffer"/> (one per stack, H/2 columns shared by every layer and half, used in a
 /// fixed order) and, when <see cref="SavedColumns"/> &gt; 0, the top layer's saved columns at every step
 /// (h1[:, :k] for k ≤ H/2, the whole top state for k = H) — the attention slice, exempt from the buffer.
-/// <see cref="Backward"/> walks back from the last step: it rebuilds each layer's previous state exactly
+/// <see cref="Backward(ReversalTape, Func{int, Tensor}, Func{int, Tensor, Tensor}, IReadOnlyList{IReadOnlyList{Tensor}}, bool, Action{int, RnnState}, Action{int, Tensor})"/> walks back from the last step: it rebuilds each layer's previous state exactly
 /// (bit for bit), evaluating each gate once with graph, and backpropagates through that step, so at most one
 /// step's activations are alive at a time. Rows past their length (<c>lengths</c>) are frozen: no bits are
 /// consumed and gradients pass through unchanged.
@@ -32,6 +39,16 @@ public sealed class ReversibleRnn : nn.Module
     private readonly ModuleList<ReversibleCell> cells;
     private ForgettingImplementation _forgetting = ForgettingImplementation.Fused;
 
+    /// <summary>
+    /// A stack of <paramref name="layers"/> cells of <paramref name="kind"/>: the first takes inputs of
+    /// <paramref name="inputSize"/> columns, the others the layer below's output; every layer's output has
+    /// <paramref name="hiddenSize"/> columns (even: two halves h1, h2). <paramref name="limit"/> bounds the bits each
+    /// unit may forget per step (keep gates z ≥ 2^−k). <paramref name="savedColumns"/> (0 … hidden/2, or hidden) top-layer
+    /// columns of every step are kept outside the buffer in <see cref="ReversalTape.Saved"/> (e.g. for attention);
+    /// <paramref name="format"/> defaults to <see cref="FixedPointFormat.Default"/>. <paramref name="name"/> prefixes
+    /// the layers' names in range errors.
+    /// </summary>
+    /// <exception cref="ArgumentException">No layer, an odd or non-positive hidden size, or saved columns out of range.</exception>
     public ReversibleRnn(string name, ReversibleCellKind kind, int inputSize, int hiddenSize, int layers,
         ForgetLimit limit, int savedColumns = 0, FixedPointFormat? format = null) : base(name)
     {
@@ -55,11 +72,17 @@ public sealed class ReversibleRnn : nn.Module
         RegisterComponents();
     }
 
+    /// <summary>The cell of every layer.</summary>
     public ReversibleCellKind Kind { get; }
+    /// <summary>The fixed-point format of the states.</summary>
     public FixedPointFormat Format { get; }
+    /// <summary>Columns of each layer's output [h1; h2] (even).</summary>
     public int HiddenSize { get; }
+    /// <summary>Number of layers.</summary>
     public int Layers => cells.Count;
+    /// <summary>Top-layer columns of every step kept by <see cref="Forward"/> in <see cref="ReversalTape.Saved"/>.</summary>
     public int SavedColumns { get; }
+    /// <summary>State parts per layer: 2 for RevGRU (h1, h2), 4 for RevLSTM (h1, h2, c1, c2).</summary>
     public int PartCount => cells[0].PartCount;
 
     /// <summary>The cell of layer <paramref name="layer"/>.</summary>
@@ -81,8 +104,12 @@ public sealed class ReversibleRnn : nn.Module
     public RnnState ZeroState(int batch) => new([.. cells.Select(c => new CellState(
         [.. Enumerable.Range(0, c.PartCount).Select(_ => new Part(zeros(batch, HiddenSize / 2, ScalarType.Int64), null, Format))]))]);
 
-    /// <summary>One step of every layer (no gradients). With a null buffer this is plain inference
-    /// (translation): the same cells, the forgotten low bits are dropped instead of stored.</summary>
+    /// <summary>One step of every layer (no gradients) from <paramref name="input"/> [batch, input size] and
+    /// <paramref name="state"/>; rows where <paramref name="active"/> is false keep their state. With a null
+    /// <paramref name="buffer"/> (the only choice outside this assembly) this is plain inference (translation): the same
+    /// cells, the forgotten low bits are dropped instead of stored; <see cref="Forward"/> passes its buffer.
+    /// <paramref name="step"/> names the step in range errors; <paramref name="layerInputMasks"/> as in
+    /// <see cref="Forward"/>.</summary>
     public RnnState Step(Tensor input, RnnState state, Tensor? active = null, int step = 0,
         InformationBuffer? buffer = null, IReadOnlyList<Tensor?>? layerInputMasks = null)
     {
@@ -110,9 +137,16 @@ public sealed class ReversibleRnn : nn.Module
 
     /// <summary>
     /// Forward pass for training by reversal (no gradients, no per-step states kept).
-    /// <paramref name="inputAt"/>(t) gives the input of step t; it is called again during
-    /// <see cref="Backward"/> and must return the same values (recompute embeddings from token ids).
+    /// <paramref name="inputAt"/>(t) gives the input of step t [batch, input size]; it is called again during
+    /// <see cref="Backward(ReversalTape, Func{int, Tensor}, Func{int, Tensor, Tensor}, IReadOnlyList{IReadOnlyList{Tensor}}, bool, Action{int, RnnState}, Action{int, Tensor})"/> and must return the same values (recompute embeddings from token ids).
+    /// Rows past their <paramref name="lengths"/> (int64 [batch]; null: all rows run every step) keep their state.
+    /// <paramref name="layerInputMasks"/>: locked dropout masks on the input of layer l ≥ 1 (index = layer, each
+    /// [batch, hidden], reused at every step and by the reversal; see <see cref="LockedDropout"/>).
+    /// <paramref name="trackReferenceScheme"/> also counts the reference code's 64-bit scheme
+    /// (<see cref="ReversalTape.ReferenceSchemeBits"/>); <paramref name="onState"/>(t, state) sees the state before step t
+    /// (and after the last), e.g. for checks.
     /// </summary>
+    /// <exception cref="StateRangeException">A state value left the 32-bit range (lower the learning rate or clip gradients).</exception>
     public ReversalTape Forward(Func<int, Tensor> inputAt, int steps, Tensor? lengths, RnnState initial,
         IReadOnlyList<Tensor?>? layerInputMasks = null, bool trackReferenceScheme = false,
         Action<int, RnnState>? onState = null)
@@ -150,7 +184,12 @@ public sealed class ReversibleRnn : nn.Module
     /// <paramref name="inputAt"/> is evaluated without graph), else into <paramref name="inputAt"/>'s graph (e.g.
     /// embeddings). Returns dL/d(initial state) as float tensors [layer][part]. With
     /// <paramref name="computeGradients"/> false it only reconstructs (for checks).
+    /// <paramref name="finalGradients"/> is dL/d(final state) [layer][part] when the final state feeds something else
+    /// (e.g. a decoder); <paramref name="onReconstructed"/>(t, state) sees each rebuilt state before step t. To give the
+    /// gradient g_t of the loss with respect to the output instead of a loss, return <c>output.mul(g_t).sum()</c>.
+    /// The tape is consumed (its buffer empties); dispose it afterwards.
     /// </summary>
+    /// <exception cref="InvalidOperationException">The buffer did not empty exactly (forward and reverse diverged).</exception>
     public Tensor[][] Backward(ReversalTape tape, Func<int, Tensor> inputAt, Func<int, Tensor, Tensor?>? stepLoss = null,
         IReadOnlyList<IReadOnlyList<Tensor>>? finalGradients = null, bool computeGradients = true,
         Action<int, RnnState>? onReconstructed = null, Action<int, Tensor>? inputGradient = null)
@@ -182,8 +221,9 @@ public sealed class ReversibleRnn : nn.Module
     /// Training by reversal in blocks of <paramref name="block"/> steps: for each block, last first, the states are
     /// rebuilt without graph (K + 1 states kept), <paramref name="loss"/> is evaluated once on the block's top outputs
     /// [K, B, H] (one batched attention, generator and loss instead of K) and backpropagated, then the K steps are
-    /// replayed with graph and backpropagated last to first. Same gradients as <see cref="Backward"/>; with
-    /// <paramref name="block"/> = 1 it is <see cref="Backward"/> (each gate evaluated once).
+    /// replayed with graph and backpropagated last to first. Same gradients as the per-step
+    /// <see cref="Backward(ReversalTape, Func{int, Tensor}, Func{int, Tensor, Tensor}, IReadOnlyList{IReadOnlyList{Tensor}}, bool, Action{int, RnnState}, Action{int, Tensor})"/>; with <paramref name="block"/> = 1 it is that method (each gate evaluated once).
+    /// <paramref name="finalGradients"/>, <paramref name="inputGradient"/> and <paramref name="onReconstructed"/> as there.
     /// </summary>
     public Tensor[][] Backward(ReversalTape tape, Func<int, Tensor> inputAt, int block, BlockLoss loss,
         IReadOnlyList<IReadOnlyList<Tensor>>? finalGradients = null, Action<int, Tensor>? inputGradient = null,
@@ -232,7 +272,8 @@ public sealed class ReversibleRnn : nn.Module
     }
 
     /// <summary>Ordinary autograd through the same fixed-point forward (straight-through rounding), keeping
-    /// every step's graph: the reference the reversal gradients must match, and the "backprop" mode.</summary>
+    /// every step's graph: the reference the reversal gradients must match, and the "backprop" mode. Returns the top
+    /// layer's output after every step (with graph) and the final state; arguments as in <see cref="Forward"/>.</summary>
     public (List<Tensor> Outputs, RnnState Final) ForwardWithGraph(Func<int, Tensor> inputAt, int steps,
         Tensor? lengths, RnnState initial, IReadOnlyList<Tensor?>? layerInputMasks = null)
     {
@@ -390,7 +431,7 @@ public sealed class ReversibleRnn : nn.Module
             else if (input.requires_grad) torch.autograd.backward([input], [xGrad]);
         }
 
-        /// <summary>Ends one step of <see cref="Backward"/>: keeps the new state and gradients beyond the step's
+        /// <summary>Ends one step of the per-step <c>Backward</c>: keeps the new state and gradients beyond the step's
         /// dispose scope and frees the old ones.</summary>
         public void EndStep()
         {
@@ -443,10 +484,14 @@ public sealed class ReversibleRnn : nn.Module
 /// <summary>The state of every layer of a stack (index = layer).</summary>
 public sealed class RnnState(IReadOnlyList<CellState> layers) : IDisposable
 {
+    /// <summary>The state of each layer, bottom first.</summary>
     public IReadOnlyList<CellState> Layers { get; } = layers;
+    /// <summary>The state of layer <paramref name="layer"/>.</summary>
     public CellState this[int layer] => Layers[layer];
+    /// <summary>The top layer's output float([h1; h2]) [batch, hidden].</summary>
     public Tensor TopOutput => Layers[^1].Output;
 
+    /// <summary>A copy with layer <paramref name="layer"/>'s state replaced (the tensors are shared, not copied).</summary>
     public RnnState With(int layer, CellState cell)
     {
         var copy = Layers.ToArray();
@@ -454,11 +499,13 @@ public sealed class RnnState(IReadOnlyList<CellState> layers) : IDisposable
         return new RnnState(copy);
     }
 
+    /// <summary>Moves every part's integers to the enclosing dispose scope (to keep the state past the current one).</summary>
     public void MoveToOuterDisposeScope()
     {
         foreach (var c in Layers) foreach (var p in c.Parts) p.Int.MoveToOuterDisposeScope();
     }
 
+    /// <summary>Frees every part's integers.</summary>
     public void Dispose()
     {
         foreach (var c in Layers) foreach (var p in c.Parts) p.Int.Dispose();
@@ -512,12 +559,21 @@ public sealed class ReversalTape : IDisposable
         ReferenceSchemeBits = buffer.ReferenceSchemeBits is long r ? r + SavedBits : null;
     }
 
+    /// <summary>The stack that wrote this tape.</summary>
     public ReversibleRnn Rnn { get; }
+    /// <summary>Time steps of the forward pass.</summary>
     public int Steps { get; }
+    /// <summary>Batch rows.</summary>
     public int Batch { get; }
+    /// <summary>The sealed information buffer: the bits forgetting destroyed (its accounting:
+    /// <see cref="InformationBuffer.ActualBits"/>, <see cref="InformationBuffer.OptimalBits"/>).</summary>
     public InformationBuffer Buffer { get; }
+    /// <summary>The saved top-layer columns [steps + 1, batch, <see cref="ReversibleRnn.SavedColumns"/>] (int32 fixed
+    /// point; index 0 is the initial state), or null without saved columns.</summary>
     public Tensor? Saved { get; }
+    /// <summary>The rows' lengths as given to <see cref="ReversibleRnn.Forward"/> (null: every row ran every step).</summary>
     public Tensor? Lengths { get; }
+    /// <summary>The locked dropout masks on the layers' inputs, as given to <see cref="ReversibleRnn.Forward"/>.</summary>
     public IReadOnlyList<Tensor?>? LayerInputMasks { get; }
 
     /// <summary>The final state as int64 parts (new tensors in the caller's dispose scope; readable until the
@@ -535,14 +591,19 @@ public sealed class ReversalTape : IDisposable
         return f;
     }
 
+    /// <summary>What backpropagation would keep: 32 bits per hidden value per step over the padded batch (h and c for
+    /// LSTM), every layer.</summary>
     public long BaselineBits => 32L * Steps * Batch * Rnn.HiddenSize * Rnn.Layers * (Rnn.Kind == ReversibleCellKind.RevLSTM ? 2 : 1);
+    /// <summary>Bits of the saved columns (32 per value).</summary>
     public long SavedBits => Saved is null ? 0 : 32L * Saved.numel();
     /// <summary>What the forward pass holds: the sealed buffer plus the saved columns (snapshot at seal time).</summary>
     public long ActualBits => _bufferBits + SavedBits;
+    /// <summary>The information-theoretic minimum: the buffer's Σ −log2 z (snapshot at seal time) plus the saved columns.</summary>
     public double OptimalBits => _optimalBufferBits + SavedBits;
     /// <summary>The reference code's whole-batch 64-bit scheme on the same run (when tracked), plus saved columns.</summary>
     public long? ReferenceSchemeBits { get; }
 
+    /// <summary>Frees the final state, the buffer and the saved columns.</summary>
     public void Dispose()
     {
         _final?.Dispose();

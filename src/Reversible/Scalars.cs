@@ -30,6 +30,7 @@ using static TorchSharp.torch;
 
 namespace Seq2SeqRev.Reversible;
 
+/// <summary>Cached TorchSharp Scalars and 0-dim constant tensors that live for the whole process (see the file header).</summary>
 public static class Scalars
 {
     /// <summary>Integer 1: the alpha of add/add_ (exactly what TorchSharp's one-argument overloads would create

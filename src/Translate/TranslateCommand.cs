@@ -3,6 +3,8 @@
 // 130); all reading, translating and writing is TranslateRunner.Execute, whose UserErrors CliRunner reports (exit 2).
 // Output format: one detokenized translation per input line; with --nbest N, up to N lines per input line
 // "i ||| translation ||| score" (i = 0-based input line, best first, score = length-penalised log-probability).
+// Input from a pipe or a terminal is answered line by line (Translator): a line is translated and flushed as soon as
+// no further line is waiting, so a person typing or a program waiting for each answer is never kept waiting.
 using Seq2SeqRev.Cli;
 using System.CommandLine;
 using Seq2SeqRev.Model.Search;
@@ -26,9 +28,14 @@ internal static class TranslateCommand
         var device = new Option<string>("--device") { Description = "cpu (this build has no CUDA)", DefaultValueFactory = _ => "cpu", HelpName = "cpu|cuda" };
         device.AcceptOnlyFromAmong("cpu", "cuda");
         var reference = new Option<string?>("--ref") { Description = "Reference file: print corpus BLEU on stderr after translating" };
+        var attention = new Option<string?>("--attention")
+        {
+            Description = "Write a heatmap of the attention weights of each line's best translation to DIR/N.png (N = 1-based input line)",
+            HelpName = "DIR",
+        };
 
         var command = new Command("translate", "Translate text with a trained model (beam or greedy search)");
-        foreach (Option o in new Option[] { model, input, output, beam, alpha, ratio, nbest, batch, maxInput, device, reference })
+        foreach (Option o in new Option[] { model, input, output, beam, alpha, ratio, nbest, batch, maxInput, device, reference, attention })
             command.Options.Add(o);
         command.SetAction(parse =>
         {
@@ -40,6 +47,7 @@ internal static class TranslateCommand
                 Output = parse.GetValue(output)!,
                 Device = parse.GetValue(device)!,
                 RefPath = parse.GetValue(reference),
+                AttentionDir = parse.GetValue(attention),
                 ShowProgress = parse.GetValue(output) != "-" && !Console.IsErrorRedirected,
                 Options = new TranslatorOptions
                 {
@@ -51,7 +59,7 @@ internal static class TranslateCommand
                 },
             };
             using var interrupt = new Interrupt();
-            using var stdin = Console.OpenStandardInput();
+            using var stdin = InteractiveInput.OpenStandardInput();
             using var stdout = Console.OpenStandardOutput();
             try
             {
@@ -59,7 +67,8 @@ internal static class TranslateCommand
             }
             catch (OperationCanceledException)
             {
-                Console.Error.WriteLine("interrupted: translation stopped, no output file written");
+                Console.Error.WriteLine(request.Output == "-" ? "interrupted: translation stopped"
+                    : "interrupted: translation stopped, no output file written");
                 return Interrupt.ExitCode;
             }
         });

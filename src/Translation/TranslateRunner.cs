@@ -2,7 +2,9 @@
 // loaded (e.g. --nbest > --beam, --device cuda on this CPU build); input, reference, model and output problems are
 // one-line UserErrors naming the file; standard output gets translations only; a file output is written to
 // "<output>.tmp" in the same directory and renamed at the end, so a failure or cancellation leaves no partial file;
-// warnings, the optional progress bar, the summary and the --ref BLEU line (sacreBLEU style, width 1) go to stderr.
+// warnings, the optional progress bar, the summary and the --ref BLEU line (sacreBLEU style, width 1) go to stderr;
+// with AttentionDir, each non-blank line N's attention heatmap is written atomically to DIR/N.png (a DIR that cannot
+// be created or written is a one-line UserError before the model loads).
 using System.Globalization;
 using System.Text;
 using Seq2SeqRev.Cli;
@@ -26,6 +28,9 @@ public sealed record TranslateRequest
     public string? RefPath { get; init; }
     /// <summary>Draw a live progress bar on stderr (the command asks for it when output is a file and stderr a terminal).</summary>
     public bool ShowProgress { get; init; }
+    /// <summary>Directory for attention heatmaps: DIR/N.png for each non-blank input line N (1-based), created if
+    /// missing; null = none.</summary>
+    public string? AttentionDir { get; init; }
 }
 
 public static class TranslateRunner
@@ -39,7 +44,8 @@ public static class TranslateRunner
         if (request.Device != "cpu")
             throw new UserError($"--device {request.Device}: this build runs on the CPU only (TorchSharp CPU package); use --device cpu");
         var refs = request.RefPath is { } refPath ? ScoringLineReader.ReadFile(refPath, "reference") : null;
-        using var input = request.Input == "-" ? new LineReader(stdin, StdinName) : new LineReader(request.Input);
+        if (request.AttentionDir is { } attentionDir) PrepareAttentionDir(attentionDir);
+        using var input = request.Input == "-" ? new LineReader(stdin, StdinName, cancel) : new LineReader(request.Input, cancel);
         using var loaded = TranslationModelLoader.Load(request.ModelPath);
         var translator = new Translator(loaded, request.Options);
         void Warn(string message) => stderr.WriteLine($"warning: {message}");
@@ -48,7 +54,8 @@ public static class TranslateRunner
         {
             using var writer = new StreamWriter(output, Utf8, 1 << 16, leaveOpen: true) { NewLine = "\n" };
             return WithProgress(request.ShowProgress, stderr, progress =>
-                translator.Run(input, writer, Warn, keepBest: refs is not null, progress, cancel));
+                translator.Run(input, writer, Warn, keepBest: refs is not null, progress, cancel,
+                    request.AttentionDir is { } dir ? map => SaveAttention(dir, map) : null));
         }
 
         TranslationSummary summary;
@@ -62,7 +69,7 @@ public static class TranslateRunner
             summary = null!;
             AtomicFile.WriteOutput(request.Output, stream => summary = Translate(stream));
             stderr.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"translated {summary.Lines} lines ({summary.Translated} non-blank) in {summary.Seconds:F1} s, {summary.SentencesPerSecond:F1} sentences/s: {request.Output}"));
+                $"translated {summary.Lines} lines ({summary.Translated} non-blank) in {summary.Seconds:F1} s, {summary.SentencesPerSecond:F1} sentences/s, {summary.Batches} search batches: {request.Output}"));
         }
 
         if (refs is not null)
@@ -73,6 +80,26 @@ public static class TranslateRunner
             stderr.WriteLine(bleu.FormatLine(1));
         }
         return 0;
+    }
+
+    /// <summary>The heatmap of one line's attention weights, written atomically to DIR/N.png.</summary>
+    public static void SaveAttention(string dir, AttentionMap map) =>
+        AttentionHeatmap.SavePng(Path.Combine(dir, $"{map.Line}.png"), map.Weights, map.Source, map.Target);
+
+    /// <summary>Creates <paramref name="dir"/> if needed and checks that files can be made in it: a one-line UserError
+    /// before the model is loaded, not after the first translation.</summary>
+    private static void PrepareAttentionDir(string dir)
+    {
+        try
+        {
+            Directory.CreateDirectory(dir);
+            using var probe = new FileStream(Path.Combine(dir, $".write-test-{Environment.ProcessId}"), FileMode.Create,
+                FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            throw new UserError($"--attention {dir}: cannot write attention plots there ({e.Message})");
+        }
     }
 
     private static TranslationSummary WithProgress(bool show, TextWriter stderr,

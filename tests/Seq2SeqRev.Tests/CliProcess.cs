@@ -13,8 +13,9 @@ internal static class CliProcess
 
     private static string Dll(string name) => Path.Combine(TestFiles.RepoRoot, "artifacts", "bin", name, "release", name + ".dll");
 
-    /// <summary>Starts `dotnet DLL COMMAND ARGS` in the repository root, stdout/stderr redirected, stdin closed.</summary>
-    public static Process Start(string dll, string command, IEnumerable<string> args)
+    /// <summary>Starts `dotnet DLL COMMAND ARGS` in the repository root, stdout/stderr redirected, stdin closed (or left
+    /// open for the caller to write to, with <paramref name="closeInput"/> false).</summary>
+    public static Process Start(string dll, string command, IEnumerable<string> args, bool closeInput = true)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -28,7 +29,7 @@ internal static class CliProcess
         info.ArgumentList.Add(command);
         foreach (var a in args) info.ArgumentList.Add(a);
         var p = Process.Start(info)!;
-        p.StandardInput.Close();
+        if (closeInput) p.StandardInput.Close();
         return p;
     }
 

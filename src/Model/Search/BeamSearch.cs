@@ -10,6 +10,8 @@
 // Finished hypotheses are kept sorted, at most k. A sentence stops when it has k finished hypotheses and the
 // best active one cannot beat the worst of them: its log-prob can only fall, and lp(length) <= lp(max length) for
 // alpha >= 0, so the bound logProb / lp(maxLength) is safe (for alpha = 0 it is just the log-prob).
+// With KeepAttention, every kept or finished candidate takes its parent row's attention weights of that step along
+// with its token (row selection carries them), so a hypothesis holds exactly the weights its own steps used.
 using Seq2SeqRev.Reversible;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -31,7 +33,7 @@ public static class BeamSearch
         var active = Enumerable.Range(0, sources.Count).ToList(); // sentence active[a] owns rows [a*width, (a+1)*width)
         int width = 1;                                            // rows per sentence: 1 at the first step, k after
 
-        SearchSupport.StepAndShrink(model, sources, options.MinLength, (step, masked) =>
+        SearchSupport.StepAndShrink(model, sources, options.MinLength, options.KeepAttention, (step, masked, weights) =>
         {
             long vocab = masked.shape[1];
             var device = masked.device;
@@ -50,7 +52,8 @@ public static class BeamSearch
             {
                 var beam = beams[active[a]];
                 var span = new Candidates(candidateScores, candidateIds, a * count, count, vocab);
-                if (beam.Advance(span, step, model.EosId) is not { } parents) continue; // sentence finished
+                var rows = weights is null ? null : new ParentAttention(weights, a * width, StepAttention.SourceLength(sources[active[a]]));
+                if (beam.Advance(span, step, model.EosId, rows) is not { } parents) continue; // sentence finished
                 keepSentences.Add(active[a]);
                 foreach (var (parent, token) in parents)
                 {
@@ -63,6 +66,13 @@ public static class BeamSearch
             return new Continuation([.. keepRows], [.. keepTokens]);
         });
         return beams.Select(b => b.NBest(options.NBest)).ToArray();
+    }
+
+    /// <summary>One sentence's attention weights of this step: those of its parent row <c>p</c> are row
+    /// <c>FirstRow + p</c> of the step, over the sentence's own source length.</summary>
+    internal sealed record ParentAttention(StepAttention Step, int FirstRow, int SourceLength)
+    {
+        public float[] Of(int parent) => Step.Row(FirstRow + parent, SourceLength);
     }
 
     /// <summary>The sorted top candidates of one sentence: flat index = parentRow * vocab + token.</summary>

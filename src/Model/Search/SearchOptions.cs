@@ -6,7 +6,7 @@ namespace Seq2SeqRev.Model.Search;
 /// <summary>
 /// Search options. Max output length per sentence = floor(MaxLengthRatio * srcLen) + MaxLengthOffset (at least 1),
 /// counted in tokens without EOS. EOS is masked while fewer than MinLength tokens have been produced.
-/// LengthPenaltyAlpha is the GNMT alpha (0 = raw log-probability).
+/// LengthPenaltyAlpha is the GNMT alpha (0 = raw log-probability). KeepAttention fills <see cref="Hypothesis.Attention"/>.
 /// </summary>
 public sealed record SearchOptions(
     int BeamSize = 5,
@@ -14,7 +14,8 @@ public sealed record SearchOptions(
     double MaxLengthRatio = 2.0,
     int MaxLengthOffset = 10,
     int NBest = 1,
-    int MinLength = 0)
+    int MinLength = 0,
+    bool KeepAttention = false)
 {
     /// <summary>Throws <see cref="ArgumentException"/> with a user-facing message when the options are inconsistent.</summary>
     public void Validate()
@@ -42,4 +43,12 @@ public sealed record SearchOptions(
 }
 
 /// <summary>A finished translation: tokens without BOS/EOS, length-penalised score, raw log-probability.</summary>
-public sealed record Hypothesis(int[] Tokens, double Score, double LogProb);
+public sealed record Hypothesis(int[] Tokens, double Score, double LogProb)
+{
+    /// <summary>
+    /// With <see cref="SearchOptions.KeepAttention"/> (and a model with attention): the attention weights the search
+    /// used for each output token of this hypothesis, one row per token over the source positions (the source's own
+    /// length), and one more row for the EOS when the hypothesis ended with it. Null otherwise.
+    /// </summary>
+    public float[][]? Attention { get; init; }
+}

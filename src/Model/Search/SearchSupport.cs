@@ -13,15 +13,26 @@ namespace Seq2SeqRev.Model.Search;
 /// <summary>The rows of a step's state that go on (in the order of the next state) and the token each one feeds next.</summary>
 internal readonly record struct Continuation(long[] Rows, long[] Tokens);
 
+/// <summary>One step's attention weights on the host: row r's weights over the batch's padded source positions.</summary>
+internal sealed class StepAttention(float[] weights, int columns)
+{
+    /// <summary>Row <paramref name="row"/>'s weights over the first <paramref name="sourceLength"/> positions.</summary>
+    public float[] Row(int row, int sourceLength) => weights.AsSpan(row * columns, sourceLength).ToArray();
+
+    /// <summary>Positions a source of <paramref name="tokens"/> ids occupies (an empty source is encoded as one EOS).</summary>
+    public static int SourceLength(int[] tokens) => Math.Max(1, tokens.Length);
+}
+
 internal static class SearchSupport
 {
     /// <summary>
     /// Starts the model on <paramref name="sources"/> and steps it from BOS: at every step, <paramref name="advance"/>
-    /// gets the step number and the masked log-probabilities [rows, V] and says which rows continue with which tokens;
+    /// gets the step number, the masked log-probabilities [rows, V] and, with <paramref name="keepAttention"/> (and a
+    /// model with attention), the attention weights of every row, and says which rows continue with which tokens;
     /// it ends when no row continues.
     /// </summary>
-    public static void StepAndShrink(IStepDecoder model, IReadOnlyList<int[]> sources, int minLength,
-        Func<int, Tensor, Continuation> advance)
+    public static void StepAndShrink(IStepDecoder model, IReadOnlyList<int[]> sources, int minLength, bool keepAttention,
+        Func<int, Tensor, StepAttention?, Continuation> advance)
     {
         var previous = Enumerable.Repeat((long)model.BosId, sources.Count).ToArray();
         var state = model.Start(sources);
@@ -32,11 +43,17 @@ internal static class SearchSupport
                 using var scope = torch.NewDisposeScope();
                 var device = state.Device;
                 using var previousTokens = Tokens(previous, device);
-                var (rawLogProbs, next) = model.Step(previousTokens, state);
+                Tensor rawLogProbs;
+                Tensor? weights = null;
+                DecoderState next;
+                if (keepAttention) (rawLogProbs, next, weights) = model.StepWithAttention(previousTokens, state);
+                else (rawLogProbs, next) = model.Step(previousTokens, state);
                 using var nextState = next;
                 using var raw = rawLogProbs;
+                using var attention = weights;
                 using var masked = MaskedLogProbs(raw, state.Rows, model, step, minLength);
-                var go = advance(step, masked);
+                var go = advance(step, masked, attention is null ? null
+                    : new StepAttention(attention.to(ScalarType.Float32).contiguous().data<float>().ToArray(), (int)attention.shape[1]));
                 if (go.Rows.Length == 0) break;
                 using var rowIndex = Tokens(go.Rows, device);
                 var selected = nextState.Select(rowIndex);

@@ -58,13 +58,13 @@ public sealed class BaselineSeq2Seq : Seq2SeqModel
         return new Seq2SeqState(encOut.transpose(0, 1).contiguous(), mask, final);
     }
 
-    public override (Tensor LogProbs, DecoderState Next) Step(Tensor previousTokens, DecoderState state)
+    public override (Tensor LogProbs, DecoderState Next, Tensor Attention) StepWithAttention(Tensor previousTokens, DecoderState state)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var s = (Seq2SeqState)state;
         var next = decoder.Step(decoder.Embed(previousTokens, null), s.Hidden, null, null);
-        var logProbs = InferenceLogProbs(decoder.Attend(next[^1][0].unsqueeze(1), s.Bank, s.SourceMask));
-        return (logProbs.MoveToOuterDisposeScope(), s.Continue(next));
+        var (attentional, weights) = decoder.AttendWithWeights(next[^1][0].unsqueeze(1), s.Bank, s.SourceMask);
+        return (InferenceLogProbs(attentional).MoveToOuterDisposeScope(), s.Continue(next), weights.squeeze(1).MoveToOuterDisposeScope());
     }
 }

@@ -52,7 +52,7 @@ public sealed class ReversibleSeq2Seq : Seq2SeqModel
         return new Seq2SeqState(bank, mask, Ints(final));
     }
 
-    public override (Tensor LogProbs, DecoderState Next) Step(Tensor previousTokens, DecoderState state)
+    public override (Tensor LogProbs, DecoderState Next, Tensor Attention) StepWithAttention(Tensor previousTokens, DecoderState state)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
@@ -60,8 +60,8 @@ public sealed class ReversibleSeq2Seq : Seq2SeqModel
         var format = decoder.Rnn.Format;
         var current = new RnnState([.. s.Hidden.Select(parts => new CellState([.. parts.Select(i => new Part(i, null, format))]))]);
         var next = decoder.Step(previousTokens, current);
-        var logProbs = InferenceLogProbs(decoder.Attend(next.TopOutput.unsqueeze(1), s.Bank, s.SourceMask));
-        return (logProbs.MoveToOuterDisposeScope(), s.Continue(Ints(next)));
+        var (attentional, weights) = decoder.AttendWithWeights(next.TopOutput.unsqueeze(1), s.Bank, s.SourceMask);
+        return (InferenceLogProbs(attentional).MoveToOuterDisposeScope(), s.Continue(Ints(next)), weights.squeeze(1).MoveToOuterDisposeScope());
     }
 
     private static Tensor[][] Ints(RnnState state) => [.. state.Layers.Select(c => c.Parts.Select(p => p.Int).ToArray())];

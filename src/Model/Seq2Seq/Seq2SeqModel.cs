@@ -53,7 +53,20 @@ public abstract class Seq2SeqModel : nn.Module, IStepDecoder
     public abstract Tensor GraphLoss(PreparedBatch b, DropoutMasks masks);
 
     public abstract DecoderState Start(IReadOnlyList<int[]> sources);
-    public abstract (Tensor LogProbs, DecoderState Next) Step(Tensor previousTokens, DecoderState state);
+
+    /// <summary>One search step (<see cref="IStepDecoder.Step"/>): <see cref="StepWithAttention"/> without the weights.</summary>
+    public (Tensor LogProbs, DecoderState Next) Step(Tensor previousTokens, DecoderState state)
+    {
+        var (logProbs, next, attention) = StepWithAttention(previousTokens, state);
+        attention.Dispose();
+        return (logProbs, next);
+    }
+
+    /// <summary>One search step and the attention weights [N, S] over the source positions it used.</summary>
+    public abstract (Tensor LogProbs, DecoderState Next, Tensor Attention) StepWithAttention(Tensor previousTokens, DecoderState state);
+
+    (Tensor LogProbs, DecoderState Next, Tensor? Attention) IStepDecoder.StepWithAttention(Tensor previousTokens, DecoderState state) =>
+        StepWithAttention(previousTokens, state);
 
     /// <summary>log_softmax(generator(attn_h)).</summary>
     protected Tensor LogProbs(Tensor attentional) => generator.forward(attentional).log_softmax(-1);

@@ -70,6 +70,15 @@ public sealed class SubwordTokenizer
         : id >= SpecialCount && id < VocabSize ? Model.Tokens[id - SpecialCount]
         : throw new ArgumentOutOfRangeException(nameof(id));
 
+    /// <summary>An id as a label for people (e.g. attention plots): specials by name, a model token as its own text
+    /// with a leading space shown as '▁' (a byte of a longer UTF-8 character shows as U+FFFD).</summary>
+    public string DisplayToken(int id)
+    {
+        if (id < SpecialCount) return IdToToken(id);
+        var text = Decode([id]);
+        return text.StartsWith(' ') ? "\u2581" + text[1..] : text;
+    }
+
     public void Save(Stream stream)
     {
         using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = false });

@@ -1,6 +1,7 @@
 // TranslateCommandTests: `seq2seqrev translate` through the real built executable — success to a file (stdout
-// empty, one line per input line), and one-line errors with exit 2 for an unwritable output path (no file left
-// behind), a missing model, a foreign checkpoint and --nbest larger than --beam.
+// empty, one line per input line), an answer per line on a pipe before the next line is sent (the same translations
+// as a batch), and one-line errors with exit 2 for an unwritable output path (no file left behind), an attention
+// directory that cannot be made, a missing model, a foreign checkpoint and --nbest larger than --beam.
 using Seq2SeqRev.Tests.Data;
 using Seq2SeqRev.Tests.Training;
 using Xunit;
@@ -27,6 +28,37 @@ public sealed class TranslateCommandTests(TinyTrainedModelFixture model) : IClas
     }
 
     [Fact]
+    public async Task AnswersEachLineOnAPipeBeforeTheNextArrives()
+    {
+        var sample = TestLines(3);
+        string[] lines = [sample[0], "", sample[1], sample[2]];
+        var batch = OutputLines(Run(new() { ModelPath = model.RunDir, Options = new() { Search = new(BeamSize: 2) } }, Utf8Lines(lines)).Stdout);
+        using var p = CliProcess.Start(CliProcess.TranslateDll, "translate", ["--model", model.RunDir, "--beam", "2"], closeInput: false);
+        var stderr = p.StandardError.ReadToEndAsync();
+        try
+        {
+            for (int i = 0; i < lines.Length; i++)
+            {
+                p.StandardInput.Write(lines[i] + "\n");
+                p.StandardInput.Flush();
+                string? answer = null;
+                // Generous: the first answer includes start-up and model loading on a loaded machine.
+                try { answer = await p.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromMinutes(3)); }
+                catch (TimeoutException) { Assert.Fail($"no translation of line {i + 1} while the next was held back"); }
+                Assert.Equal(batch[i], answer);
+            }
+            p.StandardInput.Close();
+            await p.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(1));
+            Assert.True(p.ExitCode == 0, await stderr);
+            Assert.Equal("", await p.StandardOutput.ReadToEndAsync());
+        }
+        finally
+        {
+            if (!p.HasExited) p.Kill(entireProcessTree: true);
+        }
+    }
+
+    [Fact]
     public void UnwritableOutputLeavesNothing()
     {
         using var dir = new TempDir();
@@ -38,6 +70,16 @@ public sealed class TranslateCommandTests(TinyTrainedModelFixture model) : IClas
         Assert.StartsWith($"error: {output}: cannot write (", stderr);
         Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.Equal(["blocker", "in.en"], Directory.GetFileSystemEntries(dir.Path).Select(Path.GetFileName).Order());
+    }
+
+    [Fact]
+    public void UnusableAttentionDirIsOneLineError()
+    {
+        using var dir = new TempDir();
+        var blocker = dir.File("blocker", "x");
+        var attention = Path.Combine(blocker, "attention");
+        var (exit, _, stderr) = RunProcess("--model", model.RunDir, "--attention", attention);
+        CliProcess.AssertOneLineError(exit, stderr, $"--attention {attention}: cannot write attention plots there (");
     }
 
     [Fact]
