@@ -34,6 +34,8 @@ public sealed class ReversibleDecoder : nn.Module
     }
 
     public ReversibleRnn Rnn => rnn;
+    /// <summary>Rows of the embedding table (the vocabulary the ids come from).</summary>
+    public long VocabSize => embedding.weight!.shape[0];
     public GlobalAttention Attention => attention;
 
     public Tensor Embed(Tensor ids, Tensor? mask) => LockedDropout.Embed(embedding, ids, mask);

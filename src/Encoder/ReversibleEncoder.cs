@@ -38,6 +38,8 @@ public sealed class ReversibleEncoder : nn.Module
     public int HiddenSize { get; }
     public MemoryBankLayout Bank { get; }
     public ReversibleRnn Rnn => rnn;
+    /// <summary>Rows of the embedding table (the vocabulary the ids come from).</summary>
+    public long VocabSize => embedding.weight!.shape[0];
 
     public Tensor Embed(Tensor ids, Tensor? mask) => LockedDropout.Embed(embedding, ids, mask);
 

@@ -284,7 +284,10 @@ public sealed class RnnState(IReadOnlyList<CellState> layers) : IDisposable
 /// <summary>
 /// What the forward pass of training by reversal keeps: the final state, the sealed buffer, the saved
 /// top-layer columns [T+1, B, k] (int32), lengths and dropout masks. Memory accounting follows the paper:
-/// baseline = 32 bits per hidden value per step (h and c for LSTM) over the padded batch.
+/// baseline = 32 bits per hidden value per step (h and c for LSTM) over the padded batch. The held parts are also
+/// given one by one, as stored (snapshots taken when the tape is made, i.e. between forward and reverse):
+/// <see cref="FinalStateBits"/>, <see cref="BufferRegisterBits"/>, <see cref="BufferChunkBits"/>,
+/// <see cref="BufferFlagBits"/>, <see cref="SavedBits"/>, <see cref="LengthsBits"/>, <see cref="LayerMaskBits"/>.
 /// </summary>
 public sealed class ReversalTape(ReversibleRnn rnn, int steps, int batch, RnnState final, InformationBuffer buffer,
     Tensor? saved, Tensor? lengths, IReadOnlyList<Tensor?>? layerInputMasks) : IDisposable
@@ -292,6 +295,23 @@ public sealed class ReversalTape(ReversibleRnn rnn, int steps, int batch, RnnSta
     private RnnState? _final = final;
     private readonly long _bufferBits = buffer.ActualBits;
     private readonly double _optimalBufferBits = buffer.OptimalBits;
+
+    /// <summary>Bits of the final state as held: every part of every layer at its storage width (int64 today).</summary>
+    public long FinalStateBits { get; } = final.Layers.Sum(c => c.Parts.Sum(p => p.Int.numel() * p.Int.element_size() * 8));
+    /// <summary>Values in the final state (layers × parts × batch × H/2): what <see cref="FinalStateBits"/> counts.</summary>
+    public long FinalStateValues { get; } = final.Layers.Sum(c => c.Parts.Sum(p => p.Int.numel()));
+    /// <summary>The buffer's packed final registers and chunk counts (<see cref="InformationBuffer.PackedRegisterBits"/>).</summary>
+    public long BufferRegisterBits { get; } = buffer.PackedRegisterBits;
+    /// <summary>The buffer's spilled 32-bit chunks (<see cref="InformationBuffer.ChunkBitsHeld"/>).</summary>
+    public long BufferChunkBits { get; } = buffer.ChunkBitsHeld;
+    /// <summary>One bit per buffered multiply (<see cref="InformationBuffer.MultiplyFlagBits"/>).</summary>
+    public long BufferFlagBits { get; } = buffer.MultiplyFlagBits;
+    /// <summary>The lengths [B] as held (int64 today); 0 without lengths.</summary>
+    public long LengthsBits { get; } = lengths is null ? 0 : lengths.numel() * lengths.element_size() * 8;
+    /// <summary>Steps actually run (Σ lengths, or steps × batch without lengths): the unpadded step count.</summary>
+    public long RealSteps { get; } = lengths is null ? (long)steps * batch : lengths.sum().item<long>();
+    /// <summary>The between-layer dropout masks as held (float32 [B, H] each).</summary>
+    public long LayerMaskBits { get; } = layerInputMasks?.Sum(m => m is null ? 0 : m.numel() * m.element_size() * 8) ?? 0;
     public ReversibleRnn Rnn { get; } = rnn;
     public int Steps { get; } = steps;
     public int Batch { get; } = batch;
@@ -311,6 +331,9 @@ public sealed class ReversalTape(ReversibleRnn rnn, int steps, int batch, RnnSta
     }
 
     public long BaselineBits => 32L * Steps * Batch * Rnn.HiddenSize * Rnn.Layers * (Rnn.Kind == ReversibleCellKind.RevLSTM ? 2 : 1);
+    /// <summary>The baseline over the steps actually run: 32 bits per hidden value (h and c for LSTM) of every layer at
+    /// every unpadded step — the hidden states ordinary backprop of a packed sequence keeps.</summary>
+    public long BaselineBitsUnpadded => 32L * RealSteps * Rnn.HiddenSize * Rnn.Layers * (Rnn.Kind == ReversibleCellKind.RevLSTM ? 2 : 1);
     public long SavedBits => Saved is null ? 0 : 32L * Saved.numel();
     /// <summary>What the forward pass holds: the sealed buffer plus the saved columns (snapshot at seal time).</summary>
     public long ActualBits => _bufferBits + SavedBits;
