@@ -46,12 +46,100 @@ public sealed class Reversal(ReversibleSeq2Seq model) : IGradientMethod
         return (loss, encBits, decBits);
     }
 
-    /// <summary>Bits per batch from the tapes (before reversal). Source token ids (32 bits each) are counted for banks
-    /// with embeddings, which are recomputed from them.</summary>
+    /// <summary>Bits per batch from the tapes (before reversal), in both conventions (see <see cref="MemoryBits"/>). Paper:
+    /// source token ids (32 bits each) are counted for banks with embeddings, which are recomputed from them. Held: see
+    /// <see cref="HeldAccounting"/>.</summary>
     private (MemoryBits Encoder, MemoryBits Decoder) Accounting(Encoder.EncoderTape enc, Decoder.DecoderTape dec, PreparedBatch b)
     {
         var ids = model.Encoder.Bank.UsesEmbedding ? 32L * b.Batch * b.SrcSteps : 0;
-        return (new MemoryBits(enc.Rnn.BaselineBits, enc.Rnn.ActualBits + ids, enc.Rnn.OptimalBits + ids),
-            new MemoryBits(dec.Rnn.BaselineBits, dec.Rnn.ActualBits, dec.Rnn.OptimalBits));
+        var (encHeld, encLimit) = HeldAccounting.ForEncoder(enc, b, model.Encoder.VocabSize);
+        var (decHeld, decLimit) = HeldAccounting.ForDecoder(dec, b, model.Decoder.VocabSize);
+        return (new MemoryBits(enc.Rnn.BaselineBits, enc.Rnn.ActualBits + ids, enc.Rnn.OptimalBits + ids)
+            {
+                BaselineUnpadded = enc.Rnn.BaselineBitsUnpadded, HeldParts = encHeld, LimitParts = encLimit,
+            },
+            new MemoryBits(dec.Rnn.BaselineBits, dec.Rnn.ActualBits, dec.Rnn.OptimalBits)
+            {
+                BaselineUnpadded = dec.Rnn.BaselineBitsUnpadded, HeldParts = decHeld, LimitParts = decLimit,
+            });
     }
+}
+
+/// <summary>
+/// The held convention: every bit training by reversal keeps between its forward and its backward pass, by part, as
+/// stored (tensor element width × elements), and the same parts at their information minimum.
+/// Encoder: final state, buffer (packed registers, spilled chunks, one flag bit per multiply), saved attention columns
+/// ([T+1, B, k] int32), source ids [S, B], source lengths [B], the attention mask [B, S] (bool, one byte each), dropout
+/// masks (embedding, between layers, bank columns; float32 [B, dim] each). Decoder: final state, buffer, decoder input ids
+/// [T, B] and loss target ids [T, B] (both re-read by the reverse sweep), target lengths [B], dropout masks (embedding,
+/// between layers, output). Not counted: parameters and their gradients (every method has them), the memory bank and
+/// everything else the backward pass itself allocates (measured memory covers those).
+/// </summary>
+public static class HeldAccounting
+{
+    public const string FinalState = "final_state", BufferRegisters = "buffer_registers", BufferChunks = "buffer_chunks",
+        BufferFlags = "buffer_flags", Buffer = "buffer", SavedSlices = "saved_slices", SourceIds = "source_ids",
+        SourceLengths = "source_lengths", AttentionMask = "attention_mask", DropoutMasks = "dropout_masks",
+        TargetInputIds = "target_input_ids", TargetOutputIds = "target_output_ids", TargetLengths = "target_lengths";
+
+    public static (List<BitPart> Held, List<BitPart> Limit) ForEncoder(Seq2SeqRev.Encoder.EncoderTape tape, PreparedBatch b, long vocab)
+    {
+        var rnn = tape.Rnn;
+        var d = tape.Dropout;
+        var held = Common(rnn);
+        held.Add(new(SavedSlices, rnn.SavedBits));
+        held.Add(new(SourceIds, Bits(tape.Src)));
+        held.Add(new(SourceLengths, rnn.LengthsBits));
+        held.Add(new(AttentionMask, Bits(b.SrcMask)));
+        held.Add(new(DropoutMasks, Bits(d.Embedding) + d.Layers.Sum(Bits) + Bits(d.Bank)));
+
+        var limit = CommonLimit(rnn);
+        limit.Add(new(SavedSlices, rnn.Saved is null ? 0 : 32.0 * rnn.Saved.shape[2] * rnn.RealSteps));
+        limit.Add(new(SourceIds, CeilLog2(vocab) * rnn.RealSteps));
+        limit.Add(new(SourceLengths, (double)CeilLog2(rnn.Steps + 1) * rnn.Batch));
+        limit.Add(new(AttentionMask, 0));
+        limit.Add(new(DropoutMasks, Elements(d.Embedding) + d.Layers.Sum(Elements) + Elements(d.Bank)));
+        return (held, limit);
+    }
+
+    public static (List<BitPart> Held, List<BitPart> Limit) ForDecoder(Seq2SeqRev.Decoder.DecoderTape tape, PreparedBatch b, long vocab)
+    {
+        var rnn = tape.Rnn;
+        var d = tape.Dropout;
+        var held = Common(rnn);
+        held.Add(new(TargetInputIds, Bits(tape.TgtIn)));
+        held.Add(new(TargetOutputIds, Bits(b.TgtOut)));
+        held.Add(new(TargetLengths, rnn.LengthsBits));
+        held.Add(new(DropoutMasks, Bits(d.Embedding) + d.Layers.Sum(Bits) + Bits(d.Output)));
+
+        var limit = CommonLimit(rnn);
+        limit.Add(new(TargetInputIds, CeilLog2(vocab) * rnn.RealSteps));
+        limit.Add(new(TargetOutputIds, 0));   // the input ids shifted by one, EOS at each length
+        limit.Add(new(TargetLengths, (double)CeilLog2(rnn.Steps + 1) * rnn.Batch));
+        limit.Add(new(DropoutMasks, Elements(d.Embedding) + d.Layers.Sum(Elements) + Elements(d.Output)));
+        return (held, limit);
+    }
+
+    private static List<BitPart> Common(ReversalTape rnn) =>
+    [
+        new(FinalState, rnn.FinalStateBits),
+        new(BufferRegisters, rnn.BufferRegisterBits),
+        new(BufferChunks, rnn.BufferChunkBits),
+        new(BufferFlags, rnn.BufferFlagBits),
+    ];
+
+    /// <summary>The final state at 32 bits per value (the fixed-point width the values are checked to fit) and the buffer
+    /// at Σ −log2 z.</summary>
+    private static List<BitPart> CommonLimit(ReversalTape rnn) =>
+    [
+        new(FinalState, 32.0 * rnn.FinalStateValues),
+        new(Buffer, rnn.OptimalBits - rnn.SavedBits),
+    ];
+
+    /// <summary>Bits of a tensor as stored: elements × element width.</summary>
+    public static long Bits(Tensor? t) => t is null ? 0 : t.numel() * t.element_size() * 8;
+
+    private static double Elements(Tensor? t) => t is null ? 0 : t.numel();
+
+    private static long CeilLog2(long n) => n <= 1 ? 0 : 64 - System.Numerics.BitOperations.LeadingZeroCount((ulong)(n - 1));
 }
