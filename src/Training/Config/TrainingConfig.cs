@@ -33,6 +33,10 @@ public sealed record TrainingConfig
     public string? Memory { get; init; }
     /// <summary>Steps per checkpoint segment; 0 = sqrt(sequence length).</summary>
     public int CheckpointSegment { get; init; }
+    /// <summary>Target steps per generator-and-loss shard for backprop and checkpointing (OpenNMT-py's sharded loss): the
+    /// [B, T, vocab] logits are computed and backpropagated that many steps at a time; 0 = the whole sequence (backprop)
+    /// or the whole segment (checkpointing) at once. Same gradients either way; reversal ignores it (one step at a time).</summary>
+    public int LossShard { get; init; }
     public int ValidBeam { get; init; } = 1;
     /// <summary>Sentences used per validation; 0 = all.</summary>
     public int ValidMaxSentences { get; init; }
