@@ -2,9 +2,9 @@
 // the encoder's memory bank, and the decoder's reversal. No input feeding, so the recurrence never sees attention and
 // the decoder reverses without attention contexts (MacKay et al. 2018 §3).
 // Guarantees: the forward pass for reversal (Forward) keeps only the stack's tape (final state, sealed buffer), the
-// target ids and the masks; Reverse walks back from the last step, rebuilding every state exactly, and at each step
-// computes the attentional vector of the reconstructed top output (output mask, attention over the bank) and hands it
-// to the caller's loss (the generator and cross-entropy live in the model), backpropagating one step at a time; it
+// target ids and the masks; Reverse walks back from the last step in blocks of K steps, rebuilding every state exactly,
+// and for each block computes the attentional vectors of the reconstructed top outputs (output mask, attention over the
+// bank) in one batch and hands them to the caller's loss (the generator and cross-entropy live in the model); it
 // returns the gradient of the initial state (for the encoder's final state) and of the memory bank, equal (to float
 // rounding) to ordinary backprop through ForwardWithGraph. Inference (Step) runs the same cells without a buffer.
 using Seq2SeqRev.Attention;
@@ -15,8 +15,9 @@ using static TorchSharp.torch;
 
 namespace Seq2SeqRev.Decoder;
 
-/// <summary>The loss of decoder step <c>t</c> given its attentional vectors [B, 1, H] (a scalar with graph), or null.</summary>
-public delegate Tensor? AttentionalLoss(int step, Tensor attentional);
+/// <summary>The loss of decoder steps <c>firstStep</c> … <c>firstStep</c> + K − 1 given their attentional vectors
+/// [B, K, H] (a scalar with graph), or null.</summary>
+public delegate Tensor? AttentionalLoss(int firstStep, Tensor attentional);
 
 public sealed class ReversibleDecoder : nn.Module
 {
@@ -59,18 +60,22 @@ public sealed class ReversibleDecoder : nn.Module
         new(rnn.Forward(Inputs(tgtIn, m.Embedding), steps, lengths, initial, m.Layers), tgtIn, m);
 
     /// <summary>
-    /// The decoder's reversal. For t = T−1 … 0 it rebuilds the states exactly, computes the attentional vectors of
-    /// step t over <paramref name="bank"/> (a leaf that requires grad) and backpropagates <paramref name="loss"/>(t, ·)
-    /// through that one step. Returns dL/d(initial state) [layer][part] and dL/d(bank) (taken from the bank).
+    /// The decoder's reversal, in blocks of <paramref name="block"/> steps (1: one step at a time). For each block, last
+    /// first, it rebuilds the states exactly, computes the attentional vectors of the block's steps over
+    /// <paramref name="bank"/> (a leaf that requires grad) in one batch, backpropagates <paramref name="loss"/>(first
+    /// step, ·) once, and backpropagates through the block's steps. Returns dL/d(initial state) [layer][part] and
+    /// dL/d(bank) (taken from the bank).
     /// </summary>
-    public (Tensor[][] InitialGrad, Tensor BankGrad) Reverse(DecoderTape tape, Tensor bank, Tensor srcMask, AttentionalLoss loss)
+    public (Tensor[][] InitialGrad, Tensor BankGrad) Reverse(DecoderTape tape, Tensor bank, Tensor srcMask, AttentionalLoss loss, int block = 1)
     {
-        Tensor? StepLoss(int t, Tensor top)
+        Tensor? BlockLoss(int firstStep, Tensor outputs)
         {
             using var phase = PhaseProfiler.Measure(Phase.Attention);
-            return loss(t, Attend(LockedDropout.Apply(top, tape.Dropout.Output).unsqueeze(1), bank, srcMask));
+            var queries = LockedDropout.Apply(outputs, tape.Dropout.Output).transpose(0, 1);
+            return loss(firstStep, Attend(queries, bank, srcMask));
         }
-        var initialGrad = rnn.Backward(tape.Rnn, Inputs(tape.TgtIn, tape.Dropout.Embedding), StepLoss);
+        var initialGrad = rnn.Backward(tape.Rnn, Inputs(tape.TgtIn, tape.Dropout.Embedding), block, BlockLoss,
+            inputGradient: (t, grad) => LockedDropout.EmbedBackward(embedding, tape.TgtIn[t], tape.Dropout.Embedding, grad));
         var bankGrad = bank.grad ?? zeros_like(bank);
         return (initialGrad, bankGrad);
     }

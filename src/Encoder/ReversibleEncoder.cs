@@ -15,7 +15,7 @@ namespace Seq2SeqRev.Encoder;
 
 public sealed class ReversibleEncoder : nn.Module
 {
-    /// <summary>Source positions per embedding backward in Reverse (bounds its temporaries).</summary>
+    /// <summary>Source positions per embedding-gradient accumulation in Reverse (bounds its temporaries).</summary>
     private const int EmbeddingGradientChunk = 8;
 
     private readonly Embedding embedding;
@@ -91,27 +91,25 @@ public sealed class ReversibleEncoder : nn.Module
     }
 
     /// <summary>
-    /// The encoder's reversal: sends <paramref name="bankGrad"/> ([B, S, C], consumed) into the embedding (a few source
-    /// positions at a time, so no [S, B, E] copies are alive) and, as per-step gradients of the saved columns, into the
-    /// stack's reversal, which starts from <paramref name="finalGrad"/> (dL/d final state, [layer][part]).
-    /// Parameter gradients accumulate in .grad; the tape's buffer is emptied and checked.
+    /// The encoder's reversal: sends <paramref name="bankGrad"/> ([B, S, C], consumed) into the embedding (row-wise
+    /// accumulation a few source positions at a time, so no [S, B, E] copies are alive) and, as per-step gradients of the saved columns, into the
+    /// stack's reversal, which starts from <paramref name="finalGrad"/> (dL/d final state, [layer][part]) and sends each
+    /// step's input gradient into the embedding. Parameter gradients accumulate in .grad; the tape's buffer is emptied
+    /// and checked.
     /// </summary>
     public void Reverse(EncoderTape tape, Tensor bankGrad, IReadOnlyList<IReadOnlyList<Tensor>> finalGrad)
     {
-        var steps = tape.Rnn.Steps;
         var e = Bank.EmbeddingColumns;
         Tensor? hiddenGrad = null;
         using (PhaseProfiler.Measure(Phase.BankGradient))
         using (bankGrad)
         {
             if (Bank.UsesEmbedding)
-                for (var s0 = 0; s0 < steps; s0 += EmbeddingGradientChunk)
+                for (var s0 = 0; s0 < tape.Rnn.Steps; s0 += EmbeddingGradientChunk)
                 {
-                    using var chunkScope = NewDisposeScope();
-                    var n = Math.Min(EmbeddingGradientChunk, steps - s0);
-                    var grad = bankGrad.narrow(1, s0, n).narrow(2, 0, e).transpose(0, 1);
-                    using (PhaseProfiler.Measure(Phase.Backward))
-                        torch.autograd.backward([Embed(tape.Src.narrow(0, s0, n), tape.Dropout.Embedding)], [grad.contiguous()]);
+                    var n = Math.Min(EmbeddingGradientChunk, tape.Rnn.Steps - s0);
+                    LockedDropout.EmbedBackward(embedding, tape.Src.narrow(0, s0, n), tape.Dropout.Embedding,
+                        bankGrad.narrow(1, s0, n).narrow(2, 0, e).transpose(0, 1));
                 }
             if (Bank.HiddenColumns > 0)
                 hiddenGrad = LockedDropout.Apply(bankGrad.narrow(2, e, Bank.HiddenColumns).transpose(0, 1), tape.Dropout.Bank).contiguous();
@@ -119,7 +117,8 @@ public sealed class ReversibleEncoder : nn.Module
         Func<int, Tensor, Tensor?>? columnLoss = hiddenGrad is null ? null : (t, top) => HiddenColumnsOf(top).mul(hiddenGrad[t]).sum();
         Tensor[][] initialGrad;
         using (PhaseProfiler.Measure(Phase.EncoderReverse))
-            initialGrad = rnn.Backward(tape.Rnn, Inputs(tape.Src, tape.Dropout.Embedding), columnLoss, finalGrad);
+            initialGrad = rnn.Backward(tape.Rnn, Inputs(tape.Src, tape.Dropout.Embedding), columnLoss, finalGrad,
+                inputGradient: (t, grad) => LockedDropout.EmbedBackward(embedding, tape.Src[t], tape.Dropout.Embedding, grad));
         foreach (var g in initialGrad) foreach (var p in g) p.Dispose();
         hiddenGrad?.Dispose();
     }

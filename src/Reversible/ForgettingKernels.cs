@@ -223,6 +223,92 @@ public static class ForgettingKernels
     }
 
     /// <summary>
+    /// part ← z ⊙ part + update without the buffer (inference: the multiply's low bits are dropped), exactly as the
+    /// tensor reference (ReversibleCell's lossy site: QuantizeForget, (h ≫ s)·z*, ToFixed, add, row mask): active
+    /// rows get (h ≫ s)·z* + round(2^r·update), inactive rows are copied. Uses H, Z, Update, Active and Out only.
+    /// Returns max |next| over all rows and columns, saturated; long.MaxValue when a gate is not finite.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static long Lossy(SiteSpans a)
+    {
+        int rows = a.Rows, n = a.Columns, s = a.ForgetRadix;
+        float zScale = MathF.ScaleB(1f, s), uScale = MathF.ScaleB(1f, a.HiddenRadix);
+        bool all = a.Active.IsEmpty, bad = false;
+        long maxAbs = 0;
+        for (var r = 0; r < rows; r++)
+        {
+            var h = a.H.Slice(r * n, n);
+            var output = a.Out.Slice(r * n, n);
+            if (!all && a.Active[r] == 0)
+            {
+                h.CopyTo(output);
+                foreach (var v in h) maxAbs = Math.Max(maxAbs, Magnitude(v));
+                continue;
+            }
+            var z = a.Z.Slice(r * n, n);
+            var update = a.Update.Slice(r * n, n);
+            for (var c = 0; c < n; c++)
+            {
+                var next = (h[c] >> s) * Gate(z[c], zScale, ref bad) + ToFixed(update[c], uScale);
+                output[c] = next;
+                maxAbs = Math.Max(maxAbs, Magnitude(next));
+            }
+        }
+        return bad ? long.MaxValue : maxAbs;
+    }
+
+    /// <summary>The memory of one site-gradient call: row-major [Rows, Columns] blocks; Active is one byte per row
+    /// (empty: every row active).</summary>
+    internal ref struct GradientSpans
+    {
+        public int Rows, Columns, ForgetRadix, HiddenRadix;
+        /// <summary>dL/d(next part), the gate z (float, before quantization) and the previous part (fixed point).</summary>
+        public ReadOnlySpan<float> Grad, Z;
+        public ReadOnlySpan<long> Previous;
+        public ReadOnlySpan<byte> Active;
+        /// <summary>dL/d(previous part), dL/dz and dL/d(update).</summary>
+        public Span<float> DPrevious, DGate, DUpdate;
+    }
+
+    /// <summary>
+    /// The straight-through gradient of one forgetting site next = z ⊙ part + update (MacKay et al. 2018 §2.1:
+    /// rounding is the identity, d next/d part = z*/2^s, d next/dz = part, d next/d update = 1), exactly as autograd
+    /// computes it through ReversibleCell's straight-through graph: for active rows dPrevious = g·float(z*/2^s),
+    /// dGate = g·float(part), dUpdate = g (float32 products rounded once, as autograd's mul backward rounds them);
+    /// inactive rows are frozen, so dPrevious = g and dGate = dUpdate = 0.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void Gradient(GradientSpans a)
+    {
+        int rows = a.Rows, n = a.Columns;
+        float zScale = MathF.ScaleB(1f, a.ForgetRadix), zUnit = MathF.ScaleB(1f, -a.ForgetRadix), hUnit = MathF.ScaleB(1f, -a.HiddenRadix);
+        var all = a.Active.IsEmpty;
+        for (var r = 0; r < rows; r++)
+        {
+            var g = a.Grad.Slice(r * n, n);
+            var dPrevious = a.DPrevious.Slice(r * n, n);
+            var dGate = a.DGate.Slice(r * n, n);
+            var dUpdate = a.DUpdate.Slice(r * n, n);
+            if (!all && a.Active[r] == 0)
+            {
+                g.CopyTo(dPrevious);
+                dGate.Clear();
+                dUpdate.Clear();
+                continue;
+            }
+            var z = a.Z.Slice(r * n, n);
+            var previous = a.Previous.Slice(r * n, n);
+            for (var c = 0; c < n; c++)
+            {
+                var gc = g[c];
+                dPrevious[c] = gc * ((float)QuantizeForget(z[c], zScale) * zUnit);
+                dGate[c] = gc * ((float)previous[c] * hUnit);
+            }
+            g.CopyTo(dUpdate);
+        }
+    }
+
+    /// <summary>
     /// The inverse of <see cref="Forward"/> for one site call, exactly as ReversibleCell.InverseSite over
     /// InformationBuffer.Divide: subtracts the update (active rows), divides by z* with the remainder going into
     /// the register, takes the s low bits back from it, and refills from the stored chunk every unit whose

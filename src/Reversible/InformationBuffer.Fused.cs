@@ -14,7 +14,6 @@
 //  * No host synchronisation: spills, refills and the state range are found in the single pass; the range comes
 //    back as maxAbs for the caller to report (with its site name and step).
 // Inputs may be any CPU tensors of the right dtype; non-contiguous ones are copied first.
-using System.Runtime.InteropServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -156,27 +155,11 @@ public sealed partial class InformationBuffer
         return n;
     }
 
-    private static ReadOnlySpan<byte> ActiveRows(Tensor? active)
-    {
-        if (active is null) return default;
-        if (active.device_type != DeviceType.CPU) throw new ArgumentException("the fused kernels need CPU tensors");
-        if (!active.is_contiguous()) throw new ArgumentException("active must be contiguous");
-        return active.bytes;
-    }
+    private static ReadOnlySpan<byte> ActiveRows(Tensor? active) => TensorSpans.ActiveRows(active);
 
-    /// <summary><paramref name="t"/> itself when it is a contiguous CPU tensor of <paramref name="type"/>, else a
-    /// contiguous copy (kept in <paramref name="copy"/> for the caller to dispose).</summary>
-    private static Tensor Dense(Tensor t, ScalarType type, ref Tensor? copy)
-    {
-        if (t.dtype != type) throw new ArgumentException($"expected a {type} tensor, got {t.dtype}");
-        if (t.device_type != DeviceType.CPU) throw new ArgumentException("the fused kernels need CPU tensors");
-        if (t.is_contiguous()) return t;
-        copy = t.contiguous();
-        return copy;
-    }
+    private static Tensor Dense(Tensor t, ScalarType type, ref Tensor? copy) => TensorSpans.Dense(t, type, ref copy);
 
-    /// <summary>Zero-copy view of a contiguous CPU tensor's elements (valid while the tensor is alive).</summary>
-    private static Span<T> Elements<T>(Tensor t) where T : unmanaged => MemoryMarshal.Cast<byte, T>(t.bytes);
+    private static Span<T> Elements<T>(Tensor t) where T : unmanaged => TensorSpans.Elements<T>(t);
 
     /// <summary>Every field of the buffer, copied (for the differential tests).</summary>
     internal BufferSnapshot Snapshot() => new(

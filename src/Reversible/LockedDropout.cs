@@ -18,6 +18,19 @@ public static class LockedDropout
     /// recompute a step's input from token ids.</summary>
     public static Tensor Embed(Embedding embedding, Tensor ids, Tensor? mask) => Apply(embedding.forward(ids), mask);
 
+    /// <summary>The backward of <see cref="Embed"/>: adds dL/d(embedding rows) = <paramref name="grad"/> ⊙ mask (shape of
+    /// <paramref name="ids"/> + [E]) into the embedding weight's gradient, row by row (index_add_), as autograd's embedding
+    /// backward does but without its dense [V, E] temporary per call (the weight's gradient is created when missing).</summary>
+    public static void EmbedBackward(Embedding embedding, Tensor ids, Tensor? mask, Tensor grad)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var weight = embedding.weight ?? throw new InvalidOperationException("embedding without weight");
+        if (weight.grad is null) weight.grad = zeros_like(weight);
+        var g = Apply(grad, mask);
+        weight.grad.index_add_(0, ids.reshape(-1), g.reshape(-1, weight.shape[1]), Scalars.UnitAlpha);
+    }
+
     /// <summary>The mask for the input of <paramref name="layer"/> from a per-layer list (index = layer;
     /// missing or null entries mean none).</summary>
     public static Tensor? ForLayer(IReadOnlyList<Tensor?>? masks, int layer) =>

@@ -45,25 +45,72 @@ public sealed class RevLSTMCell : ReversibleCell
         return new Gates(z, f.mul(g), o, p);
     }
 
-    public override CellState Step(Tensor input, CellState state, StepContext ctx)
+    private protected override CellState Run(Tensor input, CellState state, ForwardSites sites)
     {
         var g1 = Compute(ih2_to_zgfop1, input, state[1].Float);
-        var c1 = Site(state[2], g1.Z, g1.CellUpdate, 0, ctx, 2);
-        var h1 = Site(state[0], g1.P, g1.O.mul(tanh(c1.Float)), ctx.ExemptH1, ctx, 0);
+        var c1 = sites.Next(state[2], g1.Z, g1.CellUpdate, 2);
+        var h1 = sites.Next(state[0], g1.P, g1.O.mul(tanh(c1.Float)), 0);
         var g2 = Compute(ih1_to_zgfop2, input, h1.Float);
-        var c2 = Site(state[3], g2.Z, g2.CellUpdate, 0, ctx, 3);
-        var h2 = Site(state[1], g2.P, g2.O.mul(tanh(c2.Float)), ctx.ExemptH2, ctx, 1);
+        var c2 = sites.Next(state[3], g2.Z, g2.CellUpdate, 3);
+        var h2 = sites.Next(state[1], g2.P, g2.O.mul(tanh(c2.Float)), 1);
         return new CellState([h1, h2, c1, c2]);
     }
 
-    public override CellState Reverse(Tensor input, CellState next, StepContext ctx)
+    private protected override CellBackstep Back(Tensor input, CellState next, PreviousSource source, bool graph)
     {
-        var g2 = Compute(ih1_to_zgfop2, input, next[0].Float);
-        var h2 = InverseSite(next[1], g2.P, g2.O.mul(tanh(next[3].Float)), ctx.ExemptH2, ctx.RestoreH2, ctx);
-        var c2 = InverseSite(next[3], g2.Z, g2.CellUpdate, 0, null, ctx);
-        var g1 = Compute(ih2_to_zgfop1, input, h2.Float);
-        var h1 = InverseSite(next[0], g1.P, g1.O.mul(tanh(next[2].Float)), ctx.ExemptH1, ctx.RestoreH1, ctx);
-        var c1 = InverseSite(next[2], g1.Z, g1.CellUpdate, 0, null, ctx);
-        return new CellState([h1, h2, c1, c2]);
+        var h1Next = Leaf(next[0].Int, graph);
+        var g2 = Compute(ih1_to_zgfop2, input, h1Next);
+        var tanhC2 = TanhOf(next[3]);
+        var h2 = source.Previous(next[1], g2.P, OutputUpdate(g2.O, tanhC2), 1);
+        var c2 = source.Previous(next[3], g2.Z, g2.CellUpdate, 3);
+        var h2Leaf = Leaf(h2, graph);
+        var g1 = Compute(ih2_to_zgfop1, input, h2Leaf);
+        var tanhC1 = TanhOf(next[2]);
+        var h1 = source.Previous(next[0], g1.P, OutputUpdate(g1.O, tanhC1), 0);
+        var c1 = source.Previous(next[2], g1.Z, g1.CellUpdate, 2);
+        var previous = new CellState([new Part(h1, null, Format), new Part(h2, null, Format), new Part(c1, null, Format), new Part(c2, null, Format)]);
+        return new Backstep(this, previous, source.Active, h1Next, h2Leaf, g1, g2, tanhC1, tanhC2);
+    }
+
+    /// <summary>tanh(float(c)), a value without graph (the update o ⊙ tanh(c) the forward pass added).</summary>
+    private static Tensor TanhOf(Part c)
+    {
+        using var _ = no_grad();
+        return tanh(c.Float);
+    }
+
+    private static Tensor OutputUpdate(Tensor o, Tensor tanhC)
+    {
+        using var _ = no_grad();
+        return o.mul(tanhC);
+    }
+
+    /// <summary>Backpropagation of one reversed step, half 2 then half 1. Within a half the h site's update
+    /// o ⊙ tanh(c^t) sends dL/do = g_u ⊙ tanh(c^t) to the gate and g_u ⊙ o ⊙ (1 − tanh²) into c^t, which joins c^t's
+    /// own gradient before the c site (as autograd does through ForwardWithGraph).</summary>
+    private sealed class Backstep(RevLSTMCell cell, CellState previous, Tensor? active, Tensor h1Next, Tensor h2Leaf,
+        Gates g1, Gates g2, Tensor tanhC1, Tensor tanhC2) : CellBackstep(previous)
+    {
+        public override Tensor[] Backward(IReadOnlyList<Tensor> nextGrads)
+        {
+            var (dh2, dc2) = Half(nextGrads[1], nextGrads[3], 1, 3, g2, tanhC2);
+            var (dh1, dc1) = Half(nextGrads[0].add(h1Next.grad!, Scalars.UnitAlpha), nextGrads[2], 0, 2, g1, tanhC1);
+            return [dh1, dh2.add(h2Leaf.grad!, Scalars.UnitAlpha), dc1, dc2];
+        }
+
+        private (Tensor DH, Tensor DC) Half(Tensor gh, Tensor gc, int h, int c, Gates g, Tensor tanhC)
+        {
+            var (dh, dp, du) = cell.SiteGradient(gh, Previous[h].Int, g.P, active);
+            Tensor dO, gcTotal;
+            using (no_grad())
+            {
+                var o = g.O.detach();
+                dO = du.mul(tanhC);
+                gcTotal = gc.add(du.mul(o).mul(tanhC.mul(tanhC).neg_().add_(Scalars.Int64(1), Scalars.UnitAlpha)), Scalars.UnitAlpha);
+            }
+            var (dc, dz, dCell) = cell.SiteGradient(gcTotal, Previous[c].Int, g.Z, active);
+            Backpropagate([g.Z, g.CellUpdate, g.P, g.O], [dz, dCell, dp, dO]);
+            return (dh, dc);
+        }
     }
 }

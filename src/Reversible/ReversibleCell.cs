@@ -1,3 +1,15 @@
+// ReversibleCell: the base of the reversible cells (RevGRU, RevLSTM) and their explicit operations.
+// Guarantees:
+//  * Infer, Forward, ForwardWithGraph give the same next-state integers for the same input and state (Infer without a
+//    buffer drops the low bits the others store, so it agrees with them only on columns no multiply touched);
+//  * Reverse and ReverseWithGraph pop the buffer in exactly the reverse order of Forward and rebuild the previous
+//    state bit for bit; Replay rebuilds nothing (the previous state is given) and builds the same graph;
+//  * a CellBackstep's Backward gives the gradients ordinary autograd gives through ForwardWithGraph's straight-through
+//    graph (rounding is the identity, d part'/d part = z*/2^s, d part'/dz = part; MacKay et al. 2018 §2.1), with each
+//    gate evaluated once per reverse step: the gates are computed with graph from leaves of the reconstructed halves
+//    (half 2 from h1^t, half 1 from the rebuilt h2^{t-1}: the same values the forward pass used), and the
+//    site gradients are computed directly (ForgettingKernels.Gradient) instead of through a graph per site;
+//  * the fused kernels and the tensor-op reference (Forgetting) give bit-identical states, buffers and site gradients.
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -5,16 +17,9 @@ using static TorchSharp.torch;
 namespace Seq2SeqRev.Reversible;
 
 /// <summary>
-/// Base of the reversible cells (RevGRU, RevLSTM). A cell's state is a list of fixed-point parts
-/// (int64 tensors [batch, hidden/2]); its output is float([h1; h2]). Every part is updated by one
-/// forgetting site: <c>part ← z ⊙ part + update</c>, computed exactly in fixed point through the
-/// <see cref="InformationBuffer"/> (see <see cref="Site"/>), so <see cref="Reverse"/> rebuilds the previous
-/// state bit for bit from the next one and the same input.
-///
-/// Contract (like nn.GRUCell): <see cref="Step"/> maps (input [B, InputSize], state) to the next state.
-/// With <see cref="StepContext.TrackGradients"/> it also builds the straight-through autograd graph whose
-/// values equal the fixed-point result exactly: d(part')/d(part) = z*/2^s, d(part')/dz = part,
-/// rounding is the identity (MacKay et al. 2018 §2.1).
+/// Base of the reversible cells. A cell's state is a list of fixed-point parts (int64 tensors [batch, hidden/2]); its
+/// output is float([h1; h2]). Every part is updated by one forgetting site, <c>part ← z ⊙ part + update</c>, computed
+/// exactly in fixed point through the <see cref="InformationBuffer"/> so that the previous state can be rebuilt.
 /// </summary>
 public abstract class ReversibleCell : nn.Module
 {
@@ -28,6 +33,7 @@ public abstract class ReversibleCell : nn.Module
         Half = hiddenSize / 2;
         Limit = limit;
         Format = format;
+        Label = name;
     }
 
     public int InputSize { get; }
@@ -36,16 +42,66 @@ public abstract class ReversibleCell : nn.Module
     public ForgetLimit Limit { get; }
     public FixedPointFormat Format { get; }
 
+    /// <summary>The name range errors give (the stack sets "stack.layerN").</summary>
+    public string Label { get; set; }
+
+    /// <summary>Fused kernels or tensor-op reference for the sites without a buffer (<see cref="Infer"/>) and for
+    /// the site gradients (buffered sites follow their buffer's <see cref="InformationBuffer.Implementation"/>).</summary>
+    public ForgettingImplementation Forgetting { get; set; } = ForgettingImplementation.Fused;
+
     /// <summary>Number of state parts: 2 for RevGRU (h1, h2), 4 for RevLSTM (h1, h2, c1, c2).</summary>
     public abstract int PartCount { get; }
 
-    /// <summary>Advances one step. <paramref name="state"/> parts must match the int values of the
-    /// context; returns the next state (ints, and floats with graph when tracking gradients).</summary>
-    public abstract CellState Step(Tensor input, CellState state, StepContext ctx);
+    /// <summary>Inference (translation): one step without a buffer and without gradients; the low bits each
+    /// multiply shifts out are dropped. Rows where <paramref name="active"/> is false keep their state.</summary>
+    public CellState Infer(Tensor input, CellState state, Tensor? active = null, int step = 0)
+    {
+        using var _ = no_grad();
+        return Run(input, state, new LossySites(this, active, step));
+    }
 
-    /// <summary>Rebuilds the previous state from <paramref name="next"/> and the same input, popping the
-    /// buffer in exactly the reverse order of <see cref="Step"/>.</summary>
-    public abstract CellState Reverse(Tensor input, CellState next, StepContext ctx);
+    /// <summary>One exact step through <paramref name="buffer"/>, without gradients (training by reversal's forward).</summary>
+    public CellState Forward(Tensor input, CellState state, InformationBuffer buffer, Tensor? active = null,
+        Exemptions exempt = default, int step = 0)
+    {
+        using var _ = no_grad();
+        return Run(input, state, new BufferedSites(this, buffer, active, exempt, step));
+    }
+
+    /// <summary>One exact step through <paramref name="buffer"/> with the straight-through autograd graph: every new
+    /// part's float equals float(int) exactly and has the gradient of z*/2^s ⊙ part + update (the reference the
+    /// reversal's gradients must match, and the "backprop" training mode).</summary>
+    public CellState ForwardWithGraph(Tensor input, CellState state, InformationBuffer buffer, Tensor? active = null,
+        Exemptions exempt = default, int step = 0) =>
+        Run(input, state, new GraphSites(this, buffer, active, exempt, step));
+
+    /// <summary>Rebuilds the previous state from <paramref name="next"/> and the same input, without gradients,
+    /// popping the buffer in exactly the reverse order of <see cref="Forward"/>.</summary>
+    public CellState Reverse(Tensor input, CellState next, InformationBuffer buffer, Tensor? active = null,
+        Exemptions exempt = default, int step = 0)
+    {
+        using var _ = no_grad();
+        return Back(input, next, new Inverter(this, buffer, active, exempt), graph: false).Previous;
+    }
+
+    /// <summary>Rebuilds the previous state like <see cref="Reverse"/>, evaluating every gate once with graph; the
+    /// returned step backpropagates gradients of <paramref name="next"/> to the previous state, the parameters and
+    /// <paramref name="input"/> (a leaf or a tensor with graph: its gradient accumulates).</summary>
+    public CellBackstep ReverseWithGraph(Tensor input, CellState next, InformationBuffer buffer, Tensor? active = null,
+        Exemptions exempt = default, int step = 0) =>
+        Back(input, next, new Inverter(this, buffer, active, exempt), graph: true);
+
+    /// <summary>The graph of one step whose previous and next states are both known (training by reversal in
+    /// blocks: states rebuilt without graph first); the same graph and gradients as <see cref="ReverseWithGraph"/>.</summary>
+    public CellBackstep Replay(Tensor input, CellState previous, CellState next, Tensor? active = null) =>
+        Back(input, next, new KnownPrevious(previous, active), graph: true);
+
+    /// <summary>The cell's step: gates and sites in forward order (the sites decide lossy, buffered or graph).</summary>
+    private protected abstract CellState Run(Tensor input, CellState state, ForwardSites sites);
+
+    /// <summary>The cell's reverse step: gates from leaves of <paramref name="next"/> and of the rebuilt halves (with
+    /// graph when <paramref name="graph"/>), the previous parts from <paramref name="source"/> in reverse site order.</summary>
+    private protected abstract CellBackstep Back(Tensor input, CellState next, PreviousSource source, bool graph);
 
     /// <summary>Keep gate with the forgetting bound: z = m·σ(a) + (1 − m).</summary>
     protected Tensor BoundedGate(Tensor preActivation)
@@ -55,73 +111,110 @@ public abstract class ReversibleCell : nn.Module
         return m == 1f ? s : s.mul(Scalars.Float32(m)).add_(Scalars.Float32(1f - m), Scalars.UnitAlpha);
     }
 
-    /// <summary>One forgetting site: part ← z ⊙ part + update, forward (exact, through the buffer).</summary>
-    protected Part Site(Part part, Tensor z, Tensor update, int exempt, StepContext ctx, int siteIndex)
+    /// <summary>float(part) as a leaf that requires grad (with <paramref name="graph"/>), else a plain float.</summary>
+    private protected Tensor Leaf(Tensor partInt, bool graph)
     {
-        Tensor? zq = null;
-        Tensor nextInt;
-        if (ctx.KnownNext is not null)
-            nextInt = ctx.KnownNext[siteIndex];
-        else if (ctx.Buffer is { Implementation: ForgettingImplementation.Fused } fused)
-        {
-            using var _ = no_grad();
-            nextInt = fused.MultiplyAdd(part.Int, z, update, ctx.Active, exempt, out var maxAbs);
-            if (maxAbs >= FixedPointFormat.StateLimit) throw new StateRangeException($"{ctx.Layer}.{PartName(siteIndex)}", ctx.Step, maxAbs);
-        }
-        else
-        {
-            zq = Format.QuantizeForget(z);
-            using var _ = no_grad();
-            var multiplied = ctx.Buffer is null
-                ? LossyMultiply(part.Int, zq, ctx.Active)
-                : ctx.Buffer.Multiply(part.Int, zq, z.detach(), ctx.Active, exempt);
-            var add = Format.ToFixed(update.detach());
-            var sum = multiplied.add(add, Scalars.UnitAlpha);
-            nextInt = ctx.Active is null ? sum : where(ctx.Active.unsqueeze(1), sum, multiplied);
-            FixedPointFormat.CheckRange(nextInt, $"{ctx.Layer}.{PartName(siteIndex)}", ctx.Step);
-        }
-        if (!ctx.TrackGradients) return new Part(nextInt, null, Format);
-
-        // Straight-through graph: value exactly float(nextInt), gradient of z_q·part + update.
-        zq ??= Format.QuantizeForget(z);
-        var zST = Format.ForgetToFloat(zq).add(z.sub(z.detach()), Scalars.UnitAlpha);
-        var surrogate = zST.mul(part.Float).add(update, Scalars.UnitAlpha);
-        var exact = Format.ToFloat(nextInt).add(surrogate.sub(surrogate.detach()), Scalars.UnitAlpha);
-        var floatNext = ctx.Active is null ? exact : where(ctx.Active.unsqueeze(1), exact, part.Float);
-        return new Part(nextInt, floatNext, Format);
-    }
-
-    /// <summary>Inverse of <see cref="Site"/>: the previous part from the next one. Exempt columns (whose low
-    /// bits were not buffered) are replaced at once by their saved values, before any later gate uses them.</summary>
-    protected Part InverseSite(Part next, Tensor z, Tensor update, int exempt, Tensor? restore, StepContext ctx)
-    {
-        if (ctx.Buffer is null) throw new InvalidOperationException("reversal needs the information buffer");
-        if (ctx.Buffer.Implementation == ForgettingImplementation.Fused)
-        {
-            if (exempt > 0 && restore is null) throw new InvalidOperationException($"{ctx.Layer}: exempt columns need their saved values to reverse");
-            return new Part(ctx.Buffer.SubtractDivide(next.Int, z, update, ctx.Active, exempt, restore), null, Format);
-        }
-        var zq = Format.QuantizeForget(z);
-        var sub = Format.ToFixed(update);
-        var hz = ctx.Active is null ? next.Int.sub(sub) : where(ctx.Active.unsqueeze(1), next.Int.sub(sub), next.Int);
-        var prev = ctx.Buffer.Divide(hz, zq, ctx.Active, exempt);
-        if (exempt > 0)
-        {
-            if (restore is null) throw new InvalidOperationException($"{ctx.Layer}: exempt columns need their saved values to reverse");
-            prev = exempt == prev.shape[1] ? restore : cat([restore, prev.narrow(1, exempt, prev.shape[1] - exempt)], 1);
-        }
-        return new Part(prev, null, Format);
-    }
-
-    private Tensor LossyMultiply(Tensor h, Tensor zq, Tensor? active)
-    {
-        var result = h.bitwise_right_shift(Scalars.Int64Tensor(Format.ForgetRadix)).mul(zq);
-        return active is null ? result : where(active.unsqueeze(1), result, h);
+        var f = Format.ToFloat(partInt);
+        return graph ? f.requires_grad_(true) : f;
     }
 
     protected abstract string PartName(int index);
 
     protected static Tensor Linear(Linear layer, Tensor x, Tensor other) => layer.forward(cat([x, other], 1));
+
+    // ---- sites ----
+
+    /// <summary>How a step computes each site's next part.</summary>
+    private protected abstract class ForwardSites
+    {
+        /// <summary>The next value of part <paramref name="index"/>: z ⊙ part + update.</summary>
+        public abstract Part Next(Part part, Tensor z, Tensor update, int index);
+    }
+
+    /// <summary>Inference sites: no buffer, the low bits are dropped.</summary>
+    private sealed class LossySites(ReversibleCell cell, Tensor? active, int step) : ForwardSites
+    {
+        public override Part Next(Part part, Tensor z, Tensor update, int index) =>
+            new(ForgettingSites.Lossy(cell, part.Int, z, update, active, index, step), null, cell.Format);
+    }
+
+    /// <summary>Exact sites through the buffer, no graph.</summary>
+    private sealed class BufferedSites(ReversibleCell cell, InformationBuffer buffer, Tensor? active, Exemptions exempt, int step) : ForwardSites
+    {
+        public override Part Next(Part part, Tensor z, Tensor update, int index) =>
+            new(ForgettingSites.Buffered(cell, buffer, part.Int, z, update, active, exempt.Of(index), index, step), null, cell.Format);
+    }
+
+    /// <summary>Exact sites through the buffer with the straight-through graph (tensor ops: the reference).</summary>
+    private sealed class GraphSites(ReversibleCell cell, InformationBuffer buffer, Tensor? active, Exemptions exempt, int step) : ForwardSites
+    {
+        public override Part Next(Part part, Tensor z, Tensor update, int index)
+        {
+            Tensor nextInt;
+            using (no_grad()) nextInt = ForgettingSites.Buffered(cell, buffer, part.Int, z, update, active, exempt.Of(index), index, step);
+            return new Part(nextInt, ForgettingSites.StraightThrough(cell.Format, nextInt, part.Float, z, update, active), cell.Format);
+        }
+    }
+
+    /// <summary>Where a reverse step gets each previous part.</summary>
+    private protected abstract class PreviousSource
+    {
+        public abstract Tensor? Active { get; }
+
+        /// <summary>The previous integers of part <paramref name="index"/> given its next value and the site's gate
+        /// and update (values; their graph, if any, is not extended).</summary>
+        public abstract Tensor Previous(Part next, Tensor z, Tensor update, int index);
+    }
+
+    /// <summary>Inverts each site through the buffer (exempt columns restored from their saved values).</summary>
+    private sealed class Inverter(ReversibleCell cell, InformationBuffer buffer, Tensor? active, Exemptions exempt) : PreviousSource
+    {
+        public override Tensor? Active => active;
+
+        public override Tensor Previous(Part next, Tensor z, Tensor update, int index)
+        {
+            using var _ = no_grad();
+            return ForgettingSites.Inverse(cell, buffer, next.Int, z, update, active, exempt.Of(index), exempt.RestoreOf(index));
+        }
+    }
+
+    /// <summary>The previous state is known (replay).</summary>
+    private sealed class KnownPrevious(CellState previous, Tensor? active) : PreviousSource
+    {
+        public override Tensor? Active => active;
+        public override Tensor Previous(Part next, Tensor z, Tensor update, int index) => previous[index].Int;
+    }
+
+    /// <summary>The straight-through gradient of one site (fused or reference, per <see cref="Forgetting"/>).</summary>
+    private protected (Tensor DPrevious, Tensor DGate, Tensor DUpdate) SiteGradient(Tensor grad, Tensor previousInt, Tensor z, Tensor? active) =>
+        ForgettingSites.Gradient(Forgetting, Format, grad, previousInt, z, active);
+
+    /// <summary>Backpropagates <paramref name="grads"/> from <paramref name="roots"/> (the gates of one half).</summary>
+    private protected static void Backpropagate(Tensor[] roots, Tensor[] grads) => torch.autograd.backward(roots, grads);
+
+    internal string SiteName(int index) => $"{Label}.{PartName(index)}";
+}
+
+/// <summary>The buffer exemptions of one layer-step: the first <see cref="H1"/> columns of h1 and <see cref="H2"/>
+/// of h2 skip the buffer (their low bits are lost; the attention slice); for reversal, their saved previous values
+/// (int64 [B, H1] and [B, H2]).</summary>
+public readonly record struct Exemptions(int H1 = 0, int H2 = 0, Tensor? RestoreH1 = null, Tensor? RestoreH2 = null)
+{
+    public int Of(int part) => part switch { 0 => H1, 1 => H2, _ => 0 };
+    public Tensor? RestoreOf(int part) => part switch { 0 => RestoreH1, 1 => RestoreH2, _ => null };
+}
+
+/// <summary>
+/// One reversed cell step with its graph: the rebuilt previous state and the means to backpropagate the gradient of
+/// the next state through the step. Its tensors live in the caller's dispose scope.
+/// </summary>
+public abstract class CellBackstep(CellState previous)
+{
+    public CellState Previous { get; } = previous;
+
+    /// <summary>dL/d(previous parts) from dL/d(next parts) (float [B, H/2] each, in the cell's part order); parameter
+    /// gradients accumulate in .grad and the input's gradient in the input (leaf) or its graph. Call once.</summary>
+    public abstract Tensor[] Backward(IReadOnlyList<Tensor> nextGrads);
 }
 
 /// <summary>One fixed-point state part: the integers, and (when tracking gradients) a float tensor
@@ -144,21 +237,3 @@ public sealed class CellState(IReadOnlyList<Part> parts)
 
     public IReadOnlyList<Tensor> Ints => [.. Parts.Select(p => p.Int)];
 }
-
-/// <summary>
-/// Per-step settings for a cell call: the buffer (null: plain inference, low bits dropped), the active
-/// rows (null: all), the columns of h1/h2 exempt from the buffer, gradient tracking, for the
-/// recompute pass of training by reversal the already known next state, and for reversal the saved
-/// previous values of the exempt columns (int64 [B, ExemptH1] and [B, ExemptH2]).
-/// </summary>
-public sealed record StepContext(
-    InformationBuffer? Buffer,
-    Tensor? Active,
-    int Step,
-    string Layer,
-    int ExemptH1 = 0,
-    int ExemptH2 = 0,
-    bool TrackGradients = false,
-    IReadOnlyList<Tensor>? KnownNext = null,
-    Tensor? RestoreH1 = null,
-    Tensor? RestoreH2 = null);

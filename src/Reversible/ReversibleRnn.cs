@@ -1,3 +1,8 @@
+// ReversibleRnn: a stack of reversible cells run over a sequence and trained by reversal (MacKay et al. 2018).
+// Guarantees: Forward keeps no per-step hidden state (final state as int32, sealed buffer, saved columns); Backward and
+// its block variant rebuild every state bit for bit and give the gradients ordinary autograd gives through
+// ForwardWithGraph (to float rounding), holding at most one step's graph (block variant: K states without graph and one
+// step's graph); Step without a buffer is inference with the same cells.
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -5,6 +10,10 @@ using static TorchSharp.torch;
 namespace Seq2SeqRev.Reversible;
 
 public enum ReversibleCellKind { RevGRU, RevLSTM }
+
+/// <summary>The loss of a block of decoder steps: <c>outputs</c> are the top layer's outputs after steps
+/// firstStep … firstStep + K − 1, as one leaf [K, B, H] that requires grad; returns a scalar with graph, or null.</summary>
+public delegate Tensor? BlockLoss(int firstStep, Tensor outputs);
 
 /// <summary>
 /// A stack of reversible cells run over a sequence, trained by reversal.
@@ -14,13 +23,14 @@ public enum ReversibleCellKind { RevGRU, RevLSTM }
 /// fixed order) and, when <see cref="SavedColumns"/> &gt; 0, the top layer's saved columns at every step
 /// (h1[:, :k] for k ≤ H/2, the whole top state for k = H) — the attention slice, exempt from the buffer.
 /// <see cref="Backward"/> walks back from the last step: it rebuilds each layer's previous state exactly
-/// (bit for bit), re-runs that single step with autograd (straight-through fixed point) and
-/// backpropagates, so at most one step's activations are alive at a time. Rows past their length
-/// (<c>lengths</c>) are frozen: no bits are consumed and gradients pass through unchanged.
+/// (bit for bit), evaluating each gate once with graph, and backpropagates through that step, so at most one
+/// step's activations are alive at a time. Rows past their length (<c>lengths</c>) are frozen: no bits are
+/// consumed and gradients pass through unchanged.
 /// </summary>
 public sealed class ReversibleRnn : nn.Module
 {
     private readonly ModuleList<ReversibleCell> cells;
+    private ForgettingImplementation _forgetting = ForgettingImplementation.Fused;
 
     public ReversibleRnn(string name, ReversibleCellKind kind, int inputSize, int hiddenSize, int layers,
         ForgetLimit limit, int savedColumns = 0, FixedPointFormat? format = null) : base(name)
@@ -36,9 +46,11 @@ public sealed class ReversibleRnn : nn.Module
         for (var l = 0; l < layers; l++)
         {
             var inSize = l == 0 ? inputSize : hiddenSize;
-            cells.Add(kind == ReversibleCellKind.RevGRU
+            ReversibleCell cell = kind == ReversibleCellKind.RevGRU
                 ? new RevGRUCell(inSize, hiddenSize, limit, Format)
-                : new RevLSTMCell(inSize, hiddenSize, limit, Format));
+                : new RevLSTMCell(inSize, hiddenSize, limit, Format);
+            cell.Label = $"{name}.layer{l}";
+            cells.Add(cell);
         }
         RegisterComponents();
     }
@@ -50,8 +62,20 @@ public sealed class ReversibleRnn : nn.Module
     public int SavedColumns { get; }
     public int PartCount => cells[0].PartCount;
 
-    /// <summary>The implementation of the forgetting sites in the buffers this stack creates (default: fused kernels).</summary>
-    public ForgettingImplementation Forgetting { get; set; } = ForgettingImplementation.Fused;
+    /// <summary>The cell of layer <paramref name="layer"/>.</summary>
+    internal ReversibleCell CellAt(int layer) => cells[layer];
+
+    /// <summary>The implementation of the forgetting sites (default: fused kernels): of the buffers this stack
+    /// creates, of its inference steps and of the site gradients of its reversal.</summary>
+    public ForgettingImplementation Forgetting
+    {
+        get => _forgetting;
+        set
+        {
+            _forgetting = value;
+            foreach (var c in cells) c.Forgetting = value;
+        }
+    }
 
     /// <summary>All-zero fixed-point state for <paramref name="batch"/> rows.</summary>
     public RnnState ZeroState(int batch) => new([.. cells.Select(c => new CellState(
@@ -67,7 +91,9 @@ public sealed class ReversibleRnn : nn.Module
         for (var l = 0; l < Layers; l++)
         {
             var x = l == 0 ? input : Dropped(next[l - 1].Output, layerInputMasks, l);
-            next[l] = cells[l].Step(x, state[l], Context(l, step, buffer, active));
+            next[l] = buffer is null
+                ? cells[l].Infer(x, state[l], active, step)
+                : cells[l].Forward(x, state[l], buffer, active, ExemptionsOf(l), step);
         }
         return new RnnState(next);
     }
@@ -110,96 +136,99 @@ public sealed class ReversibleRnn : nn.Module
             state = next;
         }
         buffer.Seal();
-        return new ReversalTape(this, steps, batch, state, buffer, saved, lengths, layerInputMasks);
+        var final = CompactState.From(state);
+        if (!ReferenceEquals(state, initial)) state.Dispose();
+        return new ReversalTape(this, steps, batch, final, buffer, saved, lengths, layerInputMasks);
     }
 
     /// <summary>
     /// Training by reversal. For t = T−1 … 0: <paramref name="stepLoss"/>(t, output) may return a scalar
     /// loss on the top layer's output after step t (a leaf with requires_grad); its gradient and the
-    /// gradient flowing back from step t+1 are backpropagated through a recomputation of step t from the
-    /// exactly reconstructed previous state. Parameter gradients accumulate in .grad as usual; gradients
-    /// reach <paramref name="inputAt"/>'s graph (e.g. embeddings). Returns dL/d(initial state) as float
-    /// tensors [layer][part]. With <paramref name="computeGradients"/> false it only reconstructs (for checks).
+    /// gradient flowing back from step t+1 are backpropagated through step t, rebuilt from the exactly
+    /// reconstructed states with each gate evaluated once. Parameter gradients accumulate in .grad as usual.
+    /// The input's gradient dL/dx_t goes to <paramref name="inputGradient"/>(t, grad) when given (then
+    /// <paramref name="inputAt"/> is evaluated without graph), else into <paramref name="inputAt"/>'s graph (e.g.
+    /// embeddings). Returns dL/d(initial state) as float tensors [layer][part]. With
+    /// <paramref name="computeGradients"/> false it only reconstructs (for checks).
     /// </summary>
     public Tensor[][] Backward(ReversalTape tape, Func<int, Tensor> inputAt, Func<int, Tensor, Tensor?>? stepLoss = null,
         IReadOnlyList<IReadOnlyList<Tensor>>? finalGradients = null, bool computeGradients = true,
-        Action<int, RnnState>? onReconstructed = null)
+        Action<int, RnnState>? onReconstructed = null, Action<int, Tensor>? inputGradient = null)
     {
-        if (!ReferenceEquals(tape.Rnn, this)) throw new ArgumentException("tape belongs to another stack");
-        tape.Buffer.Unseal();
-        var half = HiddenSize / 2;
-        var state = tape.TakeFinal();
-        var grads = new Tensor[Layers][];
-        for (var l = 0; l < Layers; l++)
-            grads[l] = [.. Enumerable.Range(0, PartCount).Select(p => finalGradients is null
-                ? zeros(tape.Batch, half) : finalGradients[l][p].detach().clone())];
-
+        var walk = new ReverseWalk(this, tape, finalGradients);
         for (var t = tape.Steps - 1; t >= 0; t--)
         {
-            var oldState = state;
-            var oldGrads = grads.SelectMany(g => g).ToArray();
             using var scope = NewDisposeScope();
-            var active = ActiveAt(tape.Lengths, t);
-            var top = Layers - 1;
             if (computeGradients && stepLoss is not null)
             {
-                var output = state[top].Output.detach().requires_grad_(true);
+                var output = walk.State[Layers - 1].Output.detach().requires_grad_(true);
                 var loss = stepLoss(t, output);
                 if (loss is not null)
                 {
                     using (PhaseProfiler.Measure(Phase.Backward)) loss.backward();
                     using var g = output.grad!;
-                    AddOutputGradient(grads[top], g);
+                    walk.AddOutputGradient(g);
                 }
             }
-
-            for (var l = top; l >= 0; l--)
-            {
-                Tensor? xLeaf = null;
-                Tensor x;
-                if (l == 0) x = inputAt(t);
-                else
-                {
-                    xLeaf = state[l - 1].Output.detach().requires_grad_(computeGradients);
-                    x = Dropped(xLeaf, tape.LayerInputMasks, l);
-                }
-                var ctx = Context(l, t, tape.Buffer, active);
-                if (l == top && SavedColumns > 0)
-                {
-                    var s = tape.Saved![t].to(ScalarType.Int64);
-                    ctx = ctx with
-                    {
-                        RestoreH1 = s.narrow(1, 0, ctx.ExemptH1),
-                        RestoreH2 = ctx.ExemptH2 > 0 ? s.narrow(1, half, half) : null,
-                    };
-                }
-                CellState prev;
-                using (no_grad()) using (PhaseProfiler.Measure(Phase.Rebuild)) prev = cells[l].Reverse(x.detach(), state[l], ctx);
-                if (computeGradients)
-                {
-                    var replayPhase = PhaseProfiler.Measure(Phase.Replay);
-                    var leaves = prev.Parts.Select(p => Format.ToFloat(p.Int).requires_grad_(true)).ToArray();
-                    var replay = cells[l].Step(x, new CellState([.. prev.Parts.Select((p, i) => new Part(p.Int, leaves[i], Format))]),
-                        ctx with { Buffer = null, TrackGradients = true, KnownNext = state[l].Ints });
-                    replayPhase.Dispose();
-                    using (PhaseProfiler.Measure(Phase.Backward)) torch.autograd.backward([.. replay.Parts.Select(p => p.Float)], grads[l]);
-                    grads[l] = [.. leaves.Select(v => v.grad!)];
-                    if (xLeaf is not null) AddOutputGradient(grads[l - 1], xLeaf.grad!);
-                }
-                state = state.With(l, prev);
-            }
-            onReconstructed?.Invoke(t, state);
-            state.MoveToOuterDisposeScope();
-            foreach (var g in grads) foreach (var p in g) p.MoveToOuterDisposeScope();
-            oldState.Dispose();
-            var kept = grads.SelectMany(g => g).ToHashSet();
-            foreach (var g in oldGrads) if (!kept.Contains(g)) g.Dispose();
+            if (computeGradients) walk.ReverseStep(t, inputAt, inputGradient);
+            else walk.Rebuild(t, inputAt);
+            onReconstructed?.Invoke(t, walk.State);
+            walk.EndStep();
         }
-        state.Dispose();
-        if (!tape.Buffer.IsEmpty)
-            throw new InvalidOperationException($"{GetName()}: information buffer not empty after reversal (forward and reverse passes diverged)");
-        tape.Buffer.Dispose();
-        return grads;
+        return walk.Finish();
+    }
+
+    /// <summary>
+    /// Training by reversal in blocks of <paramref name="block"/> steps: for each block, last first, the states are
+    /// rebuilt without graph (K + 1 states kept), <paramref name="loss"/> is evaluated once on the block's top outputs
+    /// [K, B, H] (one batched attention, generator and loss instead of K) and backpropagated, then the K steps are
+    /// replayed with graph and backpropagated last to first. Same gradients as <see cref="Backward"/>; with
+    /// <paramref name="block"/> = 1 it is <see cref="Backward"/> (each gate evaluated once).
+    /// </summary>
+    public Tensor[][] Backward(ReversalTape tape, Func<int, Tensor> inputAt, int block, BlockLoss loss,
+        IReadOnlyList<IReadOnlyList<Tensor>>? finalGradients = null, Action<int, Tensor>? inputGradient = null,
+        Action<int, RnnState>? onReconstructed = null)
+    {
+        if (block < 1) throw new ArgumentOutOfRangeException(nameof(block), block, "a reversal block needs at least one step");
+        if (block == 1)
+            return Backward(tape, inputAt, (t, output) => loss(t, output.unsqueeze(0)), finalGradients,
+                onReconstructed: onReconstructed, inputGradient: inputGradient);
+
+        var walk = new ReverseWalk(this, tape, finalGradients);
+        for (var end = tape.Steps; end > 0;)
+        {
+            var start = (end - 1) / block * block;
+            using var scope = NewDisposeScope();
+            // 1. Rebuild the block's states without graph: states[i] is the state before step start + i.
+            var states = new RnnState[end - start + 1];
+            states[^1] = walk.State;
+            for (var t = end - 1; t >= start; t--)
+            {
+                walk.Rebuild(t, inputAt);
+                onReconstructed?.Invoke(t, walk.State);
+                states[t - start] = walk.State;
+            }
+            // 2. The block's loss on its top outputs (the outputs of steps start … end − 1), backpropagated once.
+            Tensor? outputGrads = null;
+            var outputs = stack(states.Skip(1).Select(s => s[Layers - 1].Output)).requires_grad_(true);
+            var blockLoss = loss(start, outputs);
+            if (blockLoss is not null)
+            {
+                using (PhaseProfiler.Measure(Phase.Backward)) blockLoss.backward();
+                outputGrads = outputs.grad;
+            }
+            // 3. Replay the steps with graph, last to first.
+            for (var t = end - 1; t >= start; t--)
+            {
+                using var stepScope = NewDisposeScope();
+                if (outputGrads is not null) walk.AddOutputGradient(outputGrads[t - start]);
+                walk.Replay(t, states[t - start], states[t - start + 1], inputAt, inputGradient);
+                walk.KeepGradients();
+            }
+            walk.EndBlock(states);
+            end = start;
+        }
+        return walk.Finish();
     }
 
     /// <summary>Ordinary autograd through the same fixed-point forward (straight-through rounding), keeping
@@ -218,7 +247,7 @@ public sealed class ReversibleRnn : nn.Module
             for (var l = 0; l < Layers; l++)
             {
                 var x = l == 0 ? inputAt(t) : Dropped(next[l - 1].Output, layerInputMasks, l);
-                next[l] = cells[l].Step(x, state[l], Context(l, t, buffer, active) with { TrackGradients = true });
+                next[l] = cells[l].ForwardWithGraph(x, state[l], buffer, active, ExemptionsOf(l), t);
             }
             state = new RnnState(next);
             outputs.Add(state[Layers - 1].Output);
@@ -226,13 +255,23 @@ public sealed class ReversibleRnn : nn.Module
         return (outputs, state);
     }
 
-    private StepContext Context(int layer, int step, InformationBuffer? buffer, Tensor? active)
+    /// <summary>The buffer exemptions of layer <paramref name="layer"/>: the top layer's saved columns.</summary>
+    private Exemptions ExemptionsOf(int layer)
     {
-        var top = layer == Layers - 1;
+        if (layer != Layers - 1) return default;
         var half = HiddenSize / 2;
-        return new StepContext(buffer, active, step, $"{GetName()}.layer{layer}",
-            ExemptH1: top ? Math.Min(SavedColumns, half) : 0,
-            ExemptH2: top && SavedColumns == HiddenSize ? half : 0);
+        return new Exemptions(Math.Min(SavedColumns, half), SavedColumns == HiddenSize ? half : 0);
+    }
+
+    /// <summary>The exemptions of layer <paramref name="layer"/> at step <paramref name="t"/> with the saved previous
+    /// values of its exempt columns (for reversal).</summary>
+    private Exemptions ExemptionsAt(int layer, ReversalTape tape, int t)
+    {
+        var exempt = ExemptionsOf(layer);
+        if (exempt.H1 == 0) return exempt;
+        var half = HiddenSize / 2;
+        var s = tape.Saved![t].to(ScalarType.Int64);
+        return exempt with { RestoreH1 = s.narrow(1, 0, exempt.H1), RestoreH2 = exempt.H2 > 0 ? s.narrow(1, half, half) : null };
     }
 
     /// <summary>Rows still running at step <paramref name="t"/> (lengths &gt; t), or null (all rows) without
@@ -247,12 +286,157 @@ public sealed class ReversibleRnn : nn.Module
     private static Tensor Dropped(Tensor x, IReadOnlyList<Tensor?>? masks, int layer) =>
         LockedDropout.Apply(x, LockedDropout.ForLayer(masks, layer));
 
-    /// <summary>Adds the gradient of a layer output float([h1; h2]) [B, H] into the h1 and h2 part gradients.</summary>
-    private static void AddOutputGradient(Tensor[] partGrads, Tensor outputGrad)
+    /// <summary>
+    /// The state of one reversal walk: the current state (after the step being reversed) and the gradients of its
+    /// parts, [layer][part]. It owns both across steps (moving them out of each step's dispose scope) and checks at
+    /// the end that the buffer emptied exactly.
+    /// </summary>
+    private sealed class ReverseWalk
     {
-        var half = outputGrad.shape[1] / 2;
-        partGrads[0] = partGrads[0].add(outputGrad.narrow(1, 0, half), Scalars.UnitAlpha);
-        partGrads[1] = partGrads[1].add(outputGrad.narrow(1, half, half), Scalars.UnitAlpha);
+        private readonly ReversibleRnn _rnn;
+        private readonly ReversalTape _tape;
+        private readonly Tensor[][] _grads;
+        private RnnState _state;
+        private RnnState? _stepStart;
+        private Tensor[] _gradsAtStart;
+
+        public ReverseWalk(ReversibleRnn rnn, ReversalTape tape, IReadOnlyList<IReadOnlyList<Tensor>>? finalGradients)
+        {
+            if (!ReferenceEquals(tape.Rnn, rnn)) throw new ArgumentException("tape belongs to another stack");
+            _rnn = rnn;
+            _tape = tape;
+            tape.Buffer.Unseal();
+            _state = tape.TakeFinal();
+            var half = rnn.HiddenSize / 2;
+            _grads = new Tensor[rnn.Layers][];
+            for (var l = 0; l < rnn.Layers; l++)
+                _grads[l] = [.. Enumerable.Range(0, rnn.PartCount).Select(p => finalGradients is null
+                    ? zeros(tape.Batch, half) : finalGradients[l][p].detach().clone())];
+            _stepStart = _state;
+            _gradsAtStart = [.. _grads.SelectMany(g => g)];
+        }
+
+        public RnnState State => _state;
+
+        /// <summary>Adds the gradient of the top layer's output float([h1; h2]) [B, H] into its h1 and h2 gradients.</summary>
+        public void AddOutputGradient(Tensor outputGrad) => AddTo(_grads[_rnn.Layers - 1], outputGrad);
+
+        /// <summary>Reverses step <paramref name="t"/> of every layer, top first, without graph.</summary>
+        public void Rebuild(int t, Func<int, Tensor> inputAt)
+        {
+            using var noGrad = no_grad();
+            using var phase = PhaseProfiler.Measure(Phase.Rebuild);
+            var active = ActiveAt(_tape.Lengths, t);
+            for (var l = _rnn.Layers - 1; l >= 0; l--)
+            {
+                var x = l == 0 ? inputAt(t) : Dropped(_state[l - 1].Output, _tape.LayerInputMasks, l);
+                var prev = _rnn.cells[l].Reverse(x, _state[l], _tape.Buffer, active, _rnn.ExemptionsAt(l, _tape, t), t);
+                _state = _state.With(l, prev);
+            }
+        }
+
+        /// <summary>Reverses step <paramref name="t"/> of every layer with graph, each gate evaluated once, and
+        /// backpropagates the current gradients through it.</summary>
+        public void ReverseStep(int t, Func<int, Tensor> inputAt, Action<int, Tensor>? inputGradient)
+        {
+            var active = ActiveAt(_tape.Lengths, t);
+            var next = _state;
+            for (var l = _rnn.Layers - 1; l >= 0; l--)
+            {
+                var (x, input) = Input(t, l, next, inputAt, inputGradient);
+                CellBackstep step;
+                using (PhaseProfiler.Measure(Phase.Rebuild))
+                    step = _rnn.cells[l].ReverseWithGraph(x, next[l], _tape.Buffer, active, _rnn.ExemptionsAt(l, _tape, t), t);
+                Backpropagate(t, l, step, x, input, inputGradient);
+                _state = _state.With(l, step.Previous);
+            }
+        }
+
+        /// <summary>Replays step <paramref name="t"/> of every layer with graph from the rebuilt states before
+        /// (<paramref name="previous"/>) and after it (<paramref name="next"/>) and backpropagates the current gradients
+        /// through it (the walk's state is not changed: see <see cref="EndBlock"/>).</summary>
+        public void Replay(int t, RnnState previous, RnnState next, Func<int, Tensor> inputAt, Action<int, Tensor>? inputGradient)
+        {
+            var active = ActiveAt(_tape.Lengths, t);
+            for (var l = _rnn.Layers - 1; l >= 0; l--)
+            {
+                var (x, input) = Input(t, l, next, inputAt, inputGradient);
+                CellBackstep step;
+                using (PhaseProfiler.Measure(Phase.Replay)) step = _rnn.cells[l].Replay(x, previous[l], next[l], active);
+                Backpropagate(t, l, step, x, input, inputGradient);
+            }
+        }
+
+        /// <summary>The input of layer <paramref name="l"/> at step <paramref name="t"/> (<paramref name="next"/>: the
+        /// state after the step) as a leaf x, and the tensor it was detached from.</summary>
+        private (Tensor Leaf, Tensor Input) Input(int t, int l, RnnState next, Func<int, Tensor> inputAt, Action<int, Tensor>? inputGradient)
+        {
+            Tensor input;
+            if (l > 0) input = Dropped(next[l - 1].Output, _tape.LayerInputMasks, l);
+            else if (inputGradient is not null) using (no_grad()) input = inputAt(t);
+            else input = inputAt(t);
+            return (input.detach().requires_grad_(true), input);
+        }
+
+        /// <summary>Backpropagates layer <paramref name="l"/>'s gradients through <paramref name="step"/> and sends the
+        /// input's gradient to the layer below (through its dropout mask), to the sink or into the input's graph.</summary>
+        private void Backpropagate(int t, int l, CellBackstep step, Tensor x, Tensor input, Action<int, Tensor>? inputGradient)
+        {
+            using var phase = PhaseProfiler.Measure(Phase.Backward);
+            _grads[l] = step.Backward(_grads[l]);
+            var xGrad = x.grad!;
+            if (l > 0) AddTo(_grads[l - 1], LockedDropout.Apply(xGrad, LockedDropout.ForLayer(_tape.LayerInputMasks, l)));
+            else if (inputGradient is not null) inputGradient(t, xGrad);
+            else if (input.requires_grad) torch.autograd.backward([input], [xGrad]);
+        }
+
+        /// <summary>Ends one step of <see cref="Backward"/>: keeps the new state and gradients beyond the step's
+        /// dispose scope and frees the old ones.</summary>
+        public void EndStep()
+        {
+            _state.MoveToOuterDisposeScope();
+            KeepGradients();
+            _stepStart!.Dispose();
+            _stepStart = _state;
+        }
+
+        /// <summary>Moves the current gradients out of the step's dispose scope and frees the previous ones.</summary>
+        public void KeepGradients()
+        {
+            foreach (var g in _grads) foreach (var p in g) p.MoveToOuterDisposeScope();
+            var kept = _grads.SelectMany(g => g).ToHashSet();
+            foreach (var g in _gradsAtStart) if (!kept.Contains(g)) g.Dispose();
+            _gradsAtStart = [.. kept];
+        }
+
+        /// <summary>Ends a block: the walk's state is the one before its first step (kept beyond the block's dispose
+        /// scope); the block's other states are freed.</summary>
+        public void EndBlock(RnnState[] states)
+        {
+            _state = states[0];
+            _state.MoveToOuterDisposeScope();
+            foreach (var s in states) if (!ReferenceEquals(s, _state)) s.Dispose();
+            _stepStart = _state;
+            KeepGradients();
+        }
+
+        /// <summary>Frees the initial state, checks the buffer is empty and returns dL/d(initial state).</summary>
+        public Tensor[][] Finish()
+        {
+            _state.Dispose();
+            if (!_tape.Buffer.IsEmpty)
+                throw new InvalidOperationException($"{_rnn.GetName()}: information buffer not empty after reversal (forward and reverse passes diverged)");
+            _tape.Buffer.Dispose();
+            return _grads;
+        }
+
+        /// <summary>Adds the gradient of a layer output float([h1; h2]) [B, H] into the h1 and h2 part gradients.</summary>
+        private static void AddTo(Tensor[] partGrads, Tensor outputGrad)
+        {
+            var half = outputGrad.shape[1] / 2;
+            partGrads[0] = partGrads[0].add(outputGrad.narrow(1, 0, half), Scalars.UnitAlpha);
+            partGrads[1] = partGrads[1].add(outputGrad.narrow(1, half, half), Scalars.UnitAlpha);
+        }
     }
 }
 
@@ -281,51 +465,101 @@ public sealed class RnnState(IReadOnlyList<CellState> layers) : IDisposable
     }
 }
 
+/// <summary>A state kept compactly between the forward and the backward pass: int32 parts [layer][part] (the range
+/// check guarantees every value fits), owned by no dispose scope.</summary>
+internal sealed class CompactState(Tensor[][] parts) : IDisposable
+{
+    public static CompactState From(RnnState state) =>
+        new([.. state.Layers.Select(c => c.Parts.Select(p => p.Int.to(ScalarType.Int32).DetachFromDisposeScope()).ToArray())]);
+
+    /// <summary>Bits held: every stored part at its element size (int32: 32 bits per value).</summary>
+    public long Bits => parts.Sum(l => l.Sum(p => p.numel() * p.element_size() * 8));
+
+    /// <summary>Values held (layers × parts × batch × H/2).</summary>
+    public long Values => parts.Sum(l => l.Sum(p => p.numel()));
+
+    /// <summary>The state as int64 parts, new tensors in the caller's dispose scope.</summary>
+    public RnnState Expand(FixedPointFormat format) =>
+        new([.. parts.Select(l => new CellState([.. l.Select(p => new Part(p.to(ScalarType.Int64), null, format))]))]);
+
+    public void Dispose()
+    {
+        foreach (var l in parts) foreach (var p in l) p.Dispose();
+    }
+}
+
 /// <summary>
-/// What the forward pass of training by reversal keeps: the final state, the sealed buffer, the saved
+/// What the forward pass of training by reversal keeps: the final state (int32), the sealed buffer, the saved
 /// top-layer columns [T+1, B, k] (int32), lengths and dropout masks. Memory accounting follows the paper:
 /// baseline = 32 bits per hidden value per step (h and c for LSTM) over the padded batch. The held parts are also
 /// given one by one, as stored (snapshots taken when the tape is made, i.e. between forward and reverse):
 /// <see cref="FinalStateBits"/>, <see cref="BufferRegisterBits"/>, <see cref="BufferChunkBits"/>,
 /// <see cref="BufferFlagBits"/>, <see cref="SavedBits"/>, <see cref="LengthsBits"/>, <see cref="LayerMaskBits"/>.
 /// </summary>
-public sealed class ReversalTape(ReversibleRnn rnn, int steps, int batch, RnnState final, InformationBuffer buffer,
-    Tensor? saved, Tensor? lengths, IReadOnlyList<Tensor?>? layerInputMasks) : IDisposable
+public sealed class ReversalTape : IDisposable
 {
-    private RnnState? _final = final;
-    private readonly long _bufferBits = buffer.ActualBits;
-    private readonly double _optimalBufferBits = buffer.OptimalBits;
+    private CompactState? _final;
+    private readonly long _bufferBits;
+    private readonly double _optimalBufferBits;
 
-    /// <summary>Bits of the final state as held: every part of every layer at its storage width (int64 today).</summary>
-    public long FinalStateBits { get; } = final.Layers.Sum(c => c.Parts.Sum(p => p.Int.numel() * p.Int.element_size() * 8));
+    internal ReversalTape(ReversibleRnn rnn, int steps, int batch, CompactState final, InformationBuffer buffer,
+        Tensor? saved, Tensor? lengths, IReadOnlyList<Tensor?>? layerInputMasks)
+    {
+        Rnn = rnn;
+        Steps = steps;
+        Batch = batch;
+        _final = final;
+        FinalStateBits = final.Bits;
+        FinalStateValues = final.Values;
+        BufferRegisterBits = buffer.PackedRegisterBits;
+        BufferChunkBits = buffer.ChunkBitsHeld;
+        BufferFlagBits = buffer.MultiplyFlagBits;
+        LengthsBits = lengths is null ? 0 : lengths.numel() * lengths.element_size() * 8;
+        RealSteps = lengths is null ? (long)steps * batch : lengths.sum().item<long>();
+        LayerMaskBits = layerInputMasks?.Sum(m => m is null ? 0 : m.numel() * m.element_size() * 8) ?? 0;
+        Buffer = buffer;
+        Saved = saved;
+        Lengths = lengths;
+        LayerInputMasks = layerInputMasks;
+        _bufferBits = buffer.ActualBits;
+        _optimalBufferBits = buffer.OptimalBits;
+        ReferenceSchemeBits = buffer.ReferenceSchemeBits is long r ? r + SavedBits : null;
+    }
+
+    public ReversibleRnn Rnn { get; }
+    public int Steps { get; }
+    public int Batch { get; }
+    public InformationBuffer Buffer { get; }
+    public Tensor? Saved { get; }
+    public Tensor? Lengths { get; }
+    public IReadOnlyList<Tensor?>? LayerInputMasks { get; }
+
+    /// <summary>The final state as int64 parts (new tensors in the caller's dispose scope; readable until the
+    /// reversal takes it).</summary>
+    public RnnState Final => (_final ?? throw new InvalidOperationException("final state already taken")).Expand(Rnn.Format);
+
+    /// <summary>Bits of the final state as held between the forward and the backward pass: every stored part at its
+    /// element size (int32 today: 32 bits per value).</summary>
+    public long FinalStateBits { get; }
     /// <summary>Values in the final state (layers × parts × batch × H/2): what <see cref="FinalStateBits"/> counts.</summary>
-    public long FinalStateValues { get; } = final.Layers.Sum(c => c.Parts.Sum(p => p.Int.numel()));
+    public long FinalStateValues { get; }
     /// <summary>The buffer's packed final registers and chunk counts (<see cref="InformationBuffer.PackedRegisterBits"/>).</summary>
-    public long BufferRegisterBits { get; } = buffer.PackedRegisterBits;
+    public long BufferRegisterBits { get; }
     /// <summary>The buffer's spilled 32-bit chunks (<see cref="InformationBuffer.ChunkBitsHeld"/>).</summary>
-    public long BufferChunkBits { get; } = buffer.ChunkBitsHeld;
+    public long BufferChunkBits { get; }
     /// <summary>One bit per buffered multiply (<see cref="InformationBuffer.MultiplyFlagBits"/>).</summary>
-    public long BufferFlagBits { get; } = buffer.MultiplyFlagBits;
-    /// <summary>The lengths [B] as held (int64 today); 0 without lengths.</summary>
-    public long LengthsBits { get; } = lengths is null ? 0 : lengths.numel() * lengths.element_size() * 8;
+    public long BufferFlagBits { get; }
+    /// <summary>The lengths [B] as held, at their element size; 0 without lengths.</summary>
+    public long LengthsBits { get; }
     /// <summary>Steps actually run (Σ lengths, or steps × batch without lengths): the unpadded step count.</summary>
-    public long RealSteps { get; } = lengths is null ? (long)steps * batch : lengths.sum().item<long>();
-    /// <summary>The between-layer dropout masks as held (float32 [B, H] each).</summary>
-    public long LayerMaskBits { get; } = layerInputMasks?.Sum(m => m is null ? 0 : m.numel() * m.element_size() * 8) ?? 0;
-    public ReversibleRnn Rnn { get; } = rnn;
-    public int Steps { get; } = steps;
-    public int Batch { get; } = batch;
-    public InformationBuffer Buffer { get; } = buffer;
-    public Tensor? Saved { get; } = saved;
-    public Tensor? Lengths { get; } = lengths;
-    public IReadOnlyList<Tensor?>? LayerInputMasks { get; } = layerInputMasks;
-
-    /// <summary>The final state (the tape's copy; readable until <see cref="TakeFinal"/>).</summary>
-    public RnnState Final => _final ?? throw new InvalidOperationException("final state already taken");
+    public long RealSteps { get; }
+    /// <summary>The between-layer dropout masks as held, at their element size.</summary>
+    public long LayerMaskBits { get; }
 
     internal RnnState TakeFinal()
     {
         var f = Final;
+        _final!.Dispose();
         _final = null;
         return f;
     }
@@ -339,11 +573,12 @@ public sealed class ReversalTape(ReversibleRnn rnn, int steps, int batch, RnnSta
     public long ActualBits => _bufferBits + SavedBits;
     public double OptimalBits => _optimalBufferBits + SavedBits;
     /// <summary>The reference code's whole-batch 64-bit scheme on the same run (when tracked), plus saved columns.</summary>
-    public long? ReferenceSchemeBits { get; } = buffer.ReferenceSchemeBits is long r ? r + (saved is null ? 0 : 32L * saved.numel()) : null;
+    public long? ReferenceSchemeBits { get; }
 
     public void Dispose()
     {
         _final?.Dispose();
+        _final = null;
         Buffer.Dispose();
         Saved?.Dispose();
     }

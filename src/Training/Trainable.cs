@@ -96,7 +96,8 @@ public sealed class TrainableModel(Seq2SeqModel model, IGradientMethod gradients
         var built = Seq2SeqModel.Create(model.ToSpec(), sourceVocabSize, targetVocabSize);
         try
         {
-            return new TrainableModel(built, GradientMethod.Create(training.MemoryMode(model.Cell), built, training.CheckpointSegment, training.LossShard));
+            return new TrainableModel(built, GradientMethod.Create(training.MemoryMode(model.Cell), built, training.CheckpointSegment,
+                training.LossShard, training.ReversalBlock));
         }
         catch
         {

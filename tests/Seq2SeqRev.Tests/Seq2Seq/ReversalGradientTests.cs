@@ -1,5 +1,6 @@
 // ReversalGradientTests: training by reversal through the whole seq2seq model gives the same gradients
-// as ordinary backprop (ReversibleRnn.ForwardWithGraph) on the same weights and dropout masks; the
+// as ordinary backprop (ReversibleRnn.ForwardWithGraph) on the same weights and dropout masks, one decoder step at a
+// time and in blocks of K steps (training.reversal_block, longer than the sentences included); the
 // baselines' checkpoint mode gives the same gradients as their backprop mode.
 using Xunit;
 using Xunit.Abstractions;
@@ -11,25 +12,29 @@ namespace Seq2SeqRev.Tests.Seq2Seq;
 public sealed class ReversalGradientTests(ITestOutputHelper output)
 {
     [Theory]
-    [InlineData("revgru", "emb+slice", 1)]
-    [InlineData("revgru", "slice", 1)]
-    [InlineData("revgru", "hidden", 1)]
-    [InlineData("revgru", "emb", 1)]
-    [InlineData("revgru", "emb+slice", 2)]
-    [InlineData("revgru", "slice", 2)]
-    [InlineData("revgru", "hidden", 2)]
-    [InlineData("revlstm", "emb+slice", 1)]
-    [InlineData("revlstm", "slice", 1)]
-    [InlineData("revlstm", "hidden", 1)]
-    [InlineData("revlstm", "emb+slice", 2)]
-    [InlineData("revlstm", "slice", 2)]
-    [InlineData("revlstm", "hidden", 2)]
-    public void ReversalGradientsEqualBackprop(string cell, string bank, int layers)
+    [InlineData("revgru", "emb+slice", 1, 1)]
+    [InlineData("revgru", "slice", 1, 1)]
+    [InlineData("revgru", "hidden", 1, 1)]
+    [InlineData("revgru", "emb", 1, 1)]
+    [InlineData("revgru", "emb+slice", 2, 1)]
+    [InlineData("revgru", "slice", 2, 1)]
+    [InlineData("revgru", "hidden", 2, 1)]
+    [InlineData("revlstm", "emb+slice", 1, 1)]
+    [InlineData("revlstm", "slice", 1, 1)]
+    [InlineData("revlstm", "hidden", 1, 1)]
+    [InlineData("revlstm", "emb+slice", 2, 1)]
+    [InlineData("revlstm", "slice", 2, 1)]
+    [InlineData("revlstm", "hidden", 2, 1)]
+    [InlineData("revgru", "emb+slice", 1, 3)]
+    [InlineData("revgru", "hidden", 2, 4)]
+    [InlineData("revlstm", "emb+slice", 2, 3)]
+    [InlineData("revlstm", "slice", 1, 16)]
+    public void ReversalGradientsEqualBackprop(string cell, string bank, int layers, int block)
     {
         using var scope = NewDisposeScope();
         var config = Seq2SeqTestKit.Config(cell, bank, layers, hidden: layers == 1 ? 8 : 12, slice: layers == 1 ? 2 : 3, dropout: 0.3);
         using var backprop = Seq2SeqTestKit.Create(config, "backprop", seed: 11);
-        using var reversal = Seq2SeqTestKit.Create(config, "reversal", seed: 99);
+        using var reversal = Seq2SeqTestKit.Create(config, "reversal", seed: 99, block: block);
         Seq2SeqTestKit.CopyParameters(backprop, reversal);
         backprop.Module.train();
         reversal.Module.train();
@@ -44,7 +49,7 @@ public sealed class ReversalGradientTests(ITestOutputHelper output)
             manual_seed(7 + seed);
             var rev = reversal.TrainStep(batch);
             var (worst, name, allClose) = Seq2SeqTestKit.Compare(Seq2SeqTestKit.Gradients(reversal), Seq2SeqTestKit.Gradients(backprop));
-            output.WriteLine($"{cell} {bank} L{layers} batch {seed}: loss bp {bp.LossSum:R} rev {rev.LossSum:R}; worst rel {worst:E2} ({name}); allclose {allClose}");
+            output.WriteLine($"{cell} {bank} L{layers} K{block} batch {seed}: loss bp {bp.LossSum:R} rev {rev.LossSum:R}; worst rel {worst:E2} ({name}); allclose {allClose}");
             Assert.Equal(bp.Tokens, rev.Tokens);
             Assert.Equal(bp.LossSum, rev.LossSum, 1e-4 * Math.Abs(bp.LossSum));
             Assert.True(worst <= 1e-5, $"gradient mismatch {worst:E2} at {name}");
