@@ -23,11 +23,11 @@ public sealed record BitPart(string Name, double Bits);
 /// <para><b>Paper</b> (MacKay et al. 2018, §2.6 of the digest): <see cref="Baseline"/> = 32 bits per hidden value (h and c
 /// for LSTM) per step over the padded batch (B × T_max); <see cref="Actual"/> = the information buffer plus the saved
 /// attention columns (plus 32-bit source ids for banks with embeddings); <see cref="Optimal"/> = Σ −log2 z plus the same.</para>
-/// <para><b>Held</b>: <see cref="HeldParts"/> = every bit kept between forward and backward, part by part, at its storage
-/// width; <see cref="BaselineUnpadded"/> = 32 bits per hidden value per layer (h and c for LSTM) at every real
-/// (unpadded) step, the hidden states ordinary backprop of a packed batch keeps; <see cref="LimitParts"/> = the same
-/// parts at their information minimum (final state at 32 bits, the buffer at Σ −log2 z, ids at ⌈log2 V⌉ bits per real
-/// token, masks at 1 bit per element, what is derivable at 0), the best saving this accounting allows.</para>
+/// <para><b>Held</b>: <see cref="HeldParts"/> = every bit kept between forward and backward, part by part, as stored
+/// (Gradients.HeldAccounting); <see cref="BaselineUnpadded"/> = 32 bits per hidden value per layer (h and c for LSTM) at
+/// every real (unpadded) step, the hidden states ordinary backprop of a packed batch keeps; <see cref="LimitParts"/> = the
+/// same parts at their floor (final state and saved slices at each unit's range width without headers, the buffer at
+/// Σ −log2 z, ids at ⌈log2 V⌉ bits per real token, masks at 1 bit per element, what is derived at 0).</para>
 /// </summary>
 public sealed record MemoryBits(long Baseline, long Actual, double Optimal)
 {

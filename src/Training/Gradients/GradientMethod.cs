@@ -12,7 +12,9 @@ namespace Seq2SeqRev.Training.Gradients;
 
 public interface IGradientMethod
 {
-    /// <summary>Forward and backward of one batch with its masks: (summed CE, encoder bits, decoder bits).</summary>
+    /// <summary>Forward and backward of one batch with its masks: (summed CE, encoder bits, decoder bits). The method owns
+    /// the batch's tensors and the masks from the call on and may free them early (reversal does, once it holds compact
+    /// copies); the caller reads only the batch's counts afterwards.</summary>
     (double LossSum, MemoryBits? Encoder, MemoryBits? Decoder) Backward(PreparedBatch b, DropoutMasks masks);
 }
 

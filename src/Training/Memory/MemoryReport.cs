@@ -44,10 +44,12 @@ public sealed record MemoryReport(string Data, int Batch, IReadOnlyList<int> Seq
         "paper (MacKay et al. 2018): baseline = 32 bits per hidden value (h and c for LSTM) per step over the padded batch (B x T_max); " +
         "actual = information buffer + saved attention columns (+ 32-bit source ids for banks with embeddings); optimal = sum of -log2 z + the same; final state, other ids, lengths and dropout masks not counted";
     public const string HeldConvention =
-        "held: everything training by reversal keeps between forward and backward, at its storage width (final state, buffer registers, spilled chunks, " +
-        "one bit per multiply, saved slices, source and target ids, lengths, attention mask, dropout masks) over a baseline of 32 bits per hidden value " +
-        "(h and c for LSTM) per layer at every real (unpadded) token; limit = the same parts at their information minimum (final state 32 bits per value, " +
-        "buffer sum of -log2 z, slices of real steps, ids ceil(log2 V) bits per real token, masks 1 bit per element, derivable parts 0)";
+        "held: everything training by reversal keeps between forward and backward, as stored (decoder final state and saved slices of real steps " +
+        "packed by significant bits; encoder final state not held: the decoder's reversal rebuilds it; buffer registers, spilled chunks, one bit " +
+        "per multiply; ids and lengths at the narrowest integer type; dropout masks 1 bit per element + a 32-bit scale; attention mask and loss " +
+        "targets derived, 0) over a baseline of 32 bits per hidden value (h and c for LSTM) per layer at every real (unpadded) token; limit = the " +
+        "same parts at their floor (final state and slices at each unit's range width without headers, buffer sum of -log2 z, ids ceil(log2 V) " +
+        "bits per real token, lengths ceil(log2(T+1)) bits, masks 1 bit per element, derived parts 0)";
 
     public string ToJson()
     {

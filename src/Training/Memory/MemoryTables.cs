@@ -1,7 +1,7 @@
 // MemoryTables: the report as tables — text (Spectre.Console) for the terminal and GitHub markdown for docs.
 // Tables: the accounting in both conventions (savings = baseline bits / stored bits; "(paper)" = the paper's actual and
 // optimal over the padded baseline, "held" = everything held over the unpadded baseline, "held limit" = the same parts at
-// their information minimum; "n/a" for models not trained by reversal), the held bits by part (bits per sentence), and,
+// their floor (see MemoryReport.HeldConvention); "n/a" for models not trained by reversal), the held bits by part (bits per sentence), and,
 // when measured, the activation peak (MiB) and the step time (ms) per sequence length with the per-step growth (least-
 // squares slope, MiB per time step). Guarantees: both renderers print the same cells, formatted by the functions below.
 using System.Globalization;
@@ -47,7 +47,7 @@ public static class MemoryTables
         ["config", "side", "part", "held bits/sentence", "% of held", "limit bits/sentence"];
 
     /// <summary>Per config and side: the unpadded baseline, every held part (bits per sentence, share of the held total,
-    /// the part's information minimum) and the total.</summary>
+    /// the part's floor) and the total.</summary>
     public static IEnumerable<string[]> BreakdownRows(MemoryReport r)
     {
         foreach (var c in r.Configs.Where(c => c.AccountingSentences > 0))
@@ -91,7 +91,7 @@ public static class MemoryTables
         sb.AppendLine().AppendLine($"- {MemoryReport.PaperConvention}").AppendLine($"- {MemoryReport.HeldConvention}");
         if (HasBreakdown(r))
         {
-            sb.AppendLine().AppendLine("Held bits by part (per sentence; limit = the part's information minimum):").AppendLine();
+            sb.AppendLine().AppendLine("Held bits by part (per sentence; limit = the part's floor):").AppendLine();
             TextTables.Markdown(sb, BreakdownHeader, BreakdownRows(r), 3);
         }
         if (HasMeasurements(r))

@@ -1,7 +1,8 @@
 // HeldAccountingTests: the memory accounting recounted by hand. (1) An information buffer over a few units with a known
 // sequence of gates: its registers, packed bits, spilled chunks, flag bits, held and optimal bits worked out below, and
 // the reversal that gives the bits back. (2) The held parts of a tiny seq2seq model trained by reversal equal the
-// storage of each tensor it keeps (shapes of the batch below). (3) The forward pass keeps O(1) memory in T apart from the
+// storage of what its tapes keep (shapes of the batch below, packed parts recounted from their values), and the batch's
+// own tensors and float masks are freed between the passes. (3) The forward pass keeps O(1) memory in T apart from the
 // buffer and the saved slices: what is alive after it at T = 10 and T = 400 differs by no more than those.
 using Seq2SeqRev.Reversible;
 using Seq2SeqRev.Training;
@@ -88,7 +89,12 @@ public sealed class HeldAccountingTests
     /// <summary>
     /// RevGRU, embedding 8, hidden 8 (H/2 = 4), Emb+2H bank, dropout 0.3, vocabulary 20, one layer; sources of lengths
     /// 3, 1, 4 (S = 4) and targets of lengths 2, 5, 1 (decoder steps = length + 1: 3, 6, 2; T = 6); B = 3.
-    /// Every held part is its tensors' elements × storage width, worked out here.
+    /// Every held part is the storage of what the tapes keep, worked out here: ids and lengths as int16 (vocabulary 20,
+    /// at most 6 steps), masks as one byte per 8 elements of a row plus a 32-bit scale, the decoder's final state and the
+    /// encoder's saved columns (real steps only) recounted from their values (per unit: a 32-bit minimum, a 6-bit width,
+    /// then every value in that width, bytes rounded up), the encoder's final state not held (the decoder's reversal
+    /// rebuilds it), the attention mask and the loss targets derived. Between the passes the batch's tensors and the
+    /// float masks are freed, so nothing else of the batch is held.
     /// </summary>
     [Fact]
     public void HeldPartsAreTheStorageOfWhatTheTapesKeep()
@@ -97,43 +103,64 @@ public sealed class HeldAccountingTests
         var config = Seq2SeqTestKit.Config("revgru", "emb+slice", hidden: 8, slice: 2, dropout: 0.3);
         using var model = Seq2SeqTestKit.Create(config, "reversal", seed: 3);
         model.Module.train();
+        long decFinalBits = -1, savedBits = -1, savedFloor = -1, decFinalFloor = -1;
+        var freed = false;
+        ((Reversal)((TrainableModel)model).Gradients).BetweenPasses = (enc, dec, b, m) =>
+        {
+            freed = new[] { b.Src, b.SrcLengths, b.SrcMask, b.TgtIn, b.TgtOut, b.TgtLengths, m.Encoder.Embedding!, m.Encoder.Bank!,
+                m.Decoder.Embedding!, m.Decoder.Output! }.All(t => t.IsInvalid);
+            using var s = NewDisposeScope();
+            var final = dec.Rnn.Final;
+            (decFinalBits, decFinalFloor) = Recount(final.Layers.SelectMany(c => c.Parts.Select(p => p.Int)));
+            // The saved columns of real steps: rows t = 0 … length of each source, as one [N, 2] matrix.
+            var saved = enc.Rnn.Saved!;
+            var lengths = new long[] { 3, 1, 4 };
+            var rows = new List<Tensor>();
+            for (var t = 0; t <= 4; t++)
+                for (var row = 0; row < 3; row++)
+                    if (t <= lengths[row]) rows.Add(saved[t, row].unsqueeze(0));
+            (savedBits, savedFloor) = Recount([cat(rows, 0)]);
+        };
         var batch = new TrainingBatch([[4, 5, 6], [7], [8, 9, 10, 11]], [[12, 13], [14, 15, 16, 17, 18], [19]]);
         var r = model.TrainStep(batch);
+        Assert.True(freed, "the batch's tensors and the float masks must be freed between the passes");
         var enc = r.Encoder!;
         var dec = r.Decoder!;
         double Held(MemoryBits b, string part) => b.HeldParts.Single(p => p.Name == part).Bits;
         double Limit(MemoryBits b, string part) => b.LimitParts.Single(p => p.Name == part).Bits;
 
-        // Encoder: final state 2 parts × 3 × 4 int64; slices [S+1, B, 2] int32; ids [4, 3] int64; lengths [3] int64;
-        // attention mask [3, 4] bool (8 bits); masks: embedding [3, 8] + bank [3, 2] float32.
-        Assert.Equal(64 * 2 * 3 * 4, Held(enc, HeldAccounting.FinalState));
-        Assert.Equal(32 * 5 * 3 * 2, Held(enc, HeldAccounting.SavedSlices));
-        Assert.Equal(64 * 4 * 3, Held(enc, HeldAccounting.SourceIds));
-        Assert.Equal(64 * 3, Held(enc, HeldAccounting.SourceLengths));
-        Assert.Equal(8 * 3 * 4, Held(enc, HeldAccounting.AttentionMask));
-        Assert.Equal(32 * (3 * 8 + 3 * 2), Held(enc, HeldAccounting.DropoutMasks));
-        // The paper's actual = buffer + slices + 32-bit source ids; the held buffer parts are that buffer.
+        // Encoder: no final state; saved columns as recounted; ids [4, 3] int16; lengths [3] int16; no attention mask;
+        // masks: embedding [3, 8] (1 byte a row) + bank [3, 2] (1 byte a row), each with a 32-bit scale.
+        Assert.Equal(0, Held(enc, HeldAccounting.FinalState));
+        Assert.Equal(savedBits, Held(enc, HeldAccounting.SavedSlices));
+        Assert.Equal(16 * 4 * 3, Held(enc, HeldAccounting.SourceIds));
+        Assert.Equal(16 * 3, Held(enc, HeldAccounting.SourceLengths));
+        Assert.Equal(0, Held(enc, HeldAccounting.AttentionMask));
+        Assert.Equal(8 * 3 + 32 + 8 * 3 + 32, Held(enc, HeldAccounting.DropoutMasks));
+        // The paper's actual = buffer + slices at 32 bits over [S+1, B, 2] + 32-bit source ids; the held buffer parts are that buffer.
         var encBuffer = Held(enc, HeldAccounting.BufferRegisters) + Held(enc, HeldAccounting.BufferChunks) + Held(enc, HeldAccounting.BufferFlags);
         Assert.Equal(enc.Actual - 32 * 5 * 3 * 2 - 32 * 4 * 3, encBuffer);
         Assert.Equal(4 * 2, Held(enc, HeldAccounting.BufferFlags));   // one flag per buffered multiply: 4 steps × (h1, h2)
         Assert.Equal(32L * (3 + 1 + 4) * 8, enc.BaselineUnpadded);
         Assert.Equal(32L * 4 * 3 * 8, enc.Baseline);
-        // Limit: final state 32 bits × 24 values; slices of the 8 real steps; ids ⌈log2 20⌉ = 5 bits per real token;
-        // lengths ⌈log2 5⌉ = 3 bits per row; the mask is derivable; dropout masks 1 bit per element.
-        Assert.Equal(32 * 24, Limit(enc, HeldAccounting.FinalState));
-        Assert.Equal(32 * 2 * 8, Limit(enc, HeldAccounting.SavedSlices));
+        // Limit: no final state; slices at their units' widths; ids ⌈log2 20⌉ = 5 bits per real token; lengths ⌈log2 5⌉ = 3
+        // bits per row; the mask is derived; dropout masks 1 bit per element.
+        Assert.Equal(0, Limit(enc, HeldAccounting.FinalState));
+        Assert.Equal(savedFloor, Limit(enc, HeldAccounting.SavedSlices));
         Assert.Equal(5 * 8, Limit(enc, HeldAccounting.SourceIds));
         Assert.Equal(3 * 3, Limit(enc, HeldAccounting.SourceLengths));
         Assert.Equal(0, Limit(enc, HeldAccounting.AttentionMask));
         Assert.Equal(24 + 6, Limit(enc, HeldAccounting.DropoutMasks));
         Assert.Equal(enc.Optimal - 32 * 5 * 3 * 2 - 32 * 4 * 3, Limit(enc, HeldAccounting.Buffer), 6);
 
-        // Decoder: final state as above; input and output ids [6, 3] int64; lengths [3] int64; masks: embedding + output [3, 8].
-        Assert.Equal(64 * 2 * 3 * 4, Held(dec, HeldAccounting.FinalState));
-        Assert.Equal(64 * 6 * 3, Held(dec, HeldAccounting.TargetInputIds));
-        Assert.Equal(64 * 6 * 3, Held(dec, HeldAccounting.TargetOutputIds));
-        Assert.Equal(64 * 3, Held(dec, HeldAccounting.TargetLengths));
-        Assert.Equal(32 * 2 * 3 * 8, Held(dec, HeldAccounting.DropoutMasks));
+        // Decoder: final state as recounted; input ids [6, 3] int16, output ids derived; lengths [3] int16; masks:
+        // embedding + output [3, 8], one byte a row each, plus the scales.
+        Assert.Equal(decFinalBits, Held(dec, HeldAccounting.FinalState));
+        Assert.Equal(decFinalFloor, Limit(dec, HeldAccounting.FinalState));
+        Assert.Equal(16 * 6 * 3, Held(dec, HeldAccounting.TargetInputIds));
+        Assert.Equal(0, Held(dec, HeldAccounting.TargetOutputIds));
+        Assert.Equal(16 * 3, Held(dec, HeldAccounting.TargetLengths));
+        Assert.Equal(2 * (8 * 3 + 32), Held(dec, HeldAccounting.DropoutMasks));
         var decBuffer = Held(dec, HeldAccounting.BufferRegisters) + Held(dec, HeldAccounting.BufferChunks) + Held(dec, HeldAccounting.BufferFlags);
         Assert.Equal(dec.Actual, decBuffer);
         Assert.Equal(6 * 2, Held(dec, HeldAccounting.BufferFlags));
@@ -147,6 +174,27 @@ public sealed class HeldAccountingTests
         Assert.Equal(enc.HeldParts.Sum(p => p.Bits), enc.Held);
         Assert.Equal(enc.BaselineUnpadded / enc.Held, enc.SavingHeld, 12);
         Assert.True(enc.SavingHeldLimit > enc.SavingHeld && dec.SavingHeldLimit > dec.SavingHeld);
+    }
+
+    /// <summary>Bits of integer matrices [rows, units] packed per unit (a 32-bit minimum, a 6-bit width = bit length of
+    /// max − min, every value in that width; each matrix rounded up to whole bytes), and the values alone.</summary>
+    private static (long Bits, long Floor) Recount(IEnumerable<Tensor> matrices)
+    {
+        long bits = 0, floor = 0;
+        foreach (var m in matrices)
+        {
+            long rows = m.shape[0], units = m.shape[1], stream = 0;
+            for (var u = 0; u < units; u++)
+            {
+                var column = m.narrow(1, u, 1).to(ScalarType.Int64);
+                var range = column.max().item<long>() - column.min().item<long>();
+                var width = range == 0 ? 0 : 64 - System.Numerics.BitOperations.LeadingZeroCount((ulong)range);
+                stream += 32 + 6 + rows * width;
+                floor += rows * width;
+            }
+            bits += (stream + 7) / 8 * 8;
+        }
+        return (bits, floor);
     }
 
     /// <summary>The forward pass for reversal keeps no per-step state: after it, the tensors alive in its dispose scope

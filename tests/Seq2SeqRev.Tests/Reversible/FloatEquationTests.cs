@@ -44,7 +44,7 @@ public sealed class FloatEquationTests(ITestOutputHelper output)
         var x = randn(Steps, Batch, Input, generator: g);
         var states = new List<Tensor[]>();
         using var tape = rnn.Forward(t => x[t], Steps, null, rnn.ZeroState(Batch),
-            onState: (t, s) => states.Add([.. s[0].Parts.Select(p => p.Int.to(ScalarType.Float64).mul(Math.ScaleB(1, -format.HiddenRadix)).DetachFromDisposeScope())]));
+            onState: (t, s) => states.Add([.. s[0].Parts.Select(p => p.Int.to(ScalarType.Float64).mul(Scalars.Float64(Math.ScaleB(1, -format.HiddenRadix))).DetachFromDisposeScope())]));
         var w = rnn.named_parameters().ToDictionary(p => p.name, p => p.parameter.detach().to(ScalarType.Float64));
         var reference = kind == ReversibleCellKind.RevGRU ? RevGru(w, x) : RevLstm(w, x);
         double worst = 0, maxAbs = 0;
@@ -73,8 +73,9 @@ public sealed class FloatEquationTests(ITestOutputHelper output)
             var a = sigmoid(Affine(w, zr, xt, other));
             var z = a.narrow(1, 0, half);
             var r = a.narrow(1, half, half);
-            var cand = tanh(Affine(w, gl, xt, r * other));
-            return (z * own + (1 - z) * cand, z);
+            var cand = tanh(Affine(w, gl, xt, r.mul(other)));
+            var keepNot = ones_like(z).add(z.neg(), Scalars.UnitAlpha);
+            return (z.mul(own).add(keepNot.mul(cand), Scalars.UnitAlpha), z);
         }
         for (var t = 0; t < Steps; t++)
         {
@@ -101,8 +102,8 @@ public sealed class FloatEquationTests(ITestOutputHelper output)
             var a = Affine(w, layer, xt, other);
             Tensor Chunk(int i) => a.narrow(1, i * half, half);
             var (z, g, f, o, p) = (sigmoid(Chunk(0)), tanh(Chunk(1)), sigmoid(Chunk(2)), sigmoid(Chunk(3)), sigmoid(Chunk(4)));
-            var cNext = z * c + f * g;
-            return (p * h + o * tanh(cNext), cNext);
+            var cNext = z.mul(c).add(f.mul(g), Scalars.UnitAlpha);
+            return (p.mul(h).add(o.mul(tanh(cNext)), Scalars.UnitAlpha), cNext);
         }
         for (var t = 0; t < Steps; t++)
         {
