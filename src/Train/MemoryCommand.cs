@@ -1,5 +1,5 @@
 // MemoryCommand: `seq2seqrev memory --config FILE [--config FILE ...] [--data val|synthetic] [--batch 64]
-// [--seq-lengths 10,25,50,100,200] [--json] [--markdown] [--plot FILE.png] [--checkpoint RUN_DIR_OR_FILE]
+// [--seq-lengths 10,25,50,100,200] [--json] [--markdown] [--json-file FILE] [--plot FILE.png] [--checkpoint RUN_DIR_OR_FILE]
 // [--with-checkpointing] [--with-sharded] [--loss-shard N] [--no-measure] [--max-batches N] [--steps N] [key=value ...]`. Thin: parses and checks
 // the arguments (one-line errors, exit 2), then Seq2SeqRev.Training.Memory does the work and the formatting.
 using System.CommandLine;
@@ -22,6 +22,7 @@ internal static class MemoryCommand
         var lengths = new Option<string>("--seq-lengths") { Description = "measured sequence lengths, comma-separated", DefaultValueFactory = _ => "10,25,50,100,200" };
         var json = new Option<bool>("--json") { Description = "print JSON instead of tables" };
         var markdown = new Option<bool>("--markdown") { Description = "print markdown tables" };
+        var jsonFile = new Option<string?>("--json-file") { Description = "also write the JSON of --json to FILE (with any output format)" };
         var plot = new Option<string?>("--plot") { Description = "write a PNG of measured peak memory against sequence length" };
         var checkpoint = new Option<string?>("--checkpoint") { Description = "trained weights and tokenizer (run folder or .ckpt) for a single config" };
         var withCheckpointing = new Option<bool>("--with-checkpointing") { Description = "also measure every gru/lstm backprop config with training.memory=checkpoint (NAME-checkpoint)" };
@@ -32,7 +33,7 @@ internal static class MemoryCommand
         var steps = new Option<int>("--steps") { Description = "timed steps per measurement (median)", DefaultValueFactory = _ => 3 };
         var overrides = new Argument<string[]>("overrides") { Arity = ArgumentArity.ZeroOrMore, Description = "config overrides key=value for every config" };
         var command = new Command("memory", "compare memory savings (accounting) and measured activation memory of training");
-        foreach (var o in new Option[] { configs, data, batch, lengths, json, markdown, plot, checkpoint, withCheckpointing, withSharded, lossShard, noMeasure, maxBatches, steps })
+        foreach (var o in new Option[] { configs, data, batch, lengths, json, markdown, jsonFile, plot, checkpoint, withCheckpointing, withSharded, lossShard, noMeasure, maxBatches, steps })
             command.Options.Add(o);
         command.Arguments.Add(overrides);
         command.SetAction(p =>
@@ -68,6 +69,11 @@ internal static class MemoryCommand
             else if (p.GetValue(markdown)) Console.Write(MemoryTables.Markdown(report));
             else if (Console.IsOutputRedirected) Console.Write(MemoryTables.Text(report));
             else MemoryTables.Write(report, AnsiConsole.Console);
+            if (p.GetValue(jsonFile) is { } jsonPath)
+            {
+                AtomicFile.WriteOutput(jsonPath, stream => { using var w = new StreamWriter(stream, new System.Text.UTF8Encoding(false), 65536, leaveOpen: true); w.Write(report.ToJson() + "\n"); });
+                if (!quiet) Console.Error.WriteLine($"wrote {jsonPath}");
+            }
             if (p.GetValue(plot) is { } png)
             {
                 MemoryPlot.Save(report, png);
