@@ -2,7 +2,7 @@
 // the encoder's memory bank, and the decoder's reversal. No input feeding, so the recurrence never sees attention and
 // the decoder reverses without attention contexts (MacKay et al. 2018 §3).
 // Guarantees: the forward pass for reversal (Forward) keeps only the stack's tape (final state, sealed buffer), the
-// target ids and the masks; Reverse walks back from the last step in blocks of K steps, rebuilding every state exactly,
+// target input ids and the masks, each compactly (DecoderTape); Reverse walks back from the last step in blocks of K steps, rebuilding every state exactly,
 // and for each block computes the attentional vectors of the reconstructed top outputs (output mask, attention over the
 // bank) in one batch and hands them to the caller's loss (the generator and cross-entropy live in the model); it
 // returns the gradient of the initial state (for the encoder's final state) and of the memory bank, equal (to float
@@ -35,6 +35,8 @@ public sealed class ReversibleDecoder : nn.Module
     }
 
     public ReversibleRnn Rnn => rnn;
+    /// <summary>Rows of the embedding table (the vocabulary the ids come from).</summary>
+    public long VocabSize => embedding.weight!.shape[0];
     public GlobalAttention Attention => attention;
 
     public Tensor Embed(Tensor ids, Tensor? mask) => LockedDropout.Embed(embedding, ids, mask);
@@ -59,7 +61,7 @@ public sealed class ReversibleDecoder : nn.Module
 
     /// <summary>Forward pass for training by reversal from the encoder's final state (no gradients).</summary>
     public DecoderTape Forward(Tensor tgtIn, Tensor lengths, int steps, DecoderDropout m, RnnState initial) =>
-        new(rnn.Forward(Inputs(tgtIn, m.Embedding), steps, lengths, initial, m.Layers), tgtIn, m);
+        new(rnn.Forward(Inputs(tgtIn, m.Embedding), steps, lengths, initial, m.Layers), tgtIn, m, VocabSize);
 
     /// <summary>
     /// The decoder's reversal, in blocks of <paramref name="block"/> steps (1: one step at a time). For each block, last
@@ -84,12 +86,46 @@ public sealed class ReversibleDecoder : nn.Module
 }
 
 /// <summary>What the decoder's forward pass for reversal keeps: the stack's tape (final state, sealed buffer), the
-/// decoder input ids [T, B] (embeddings are recomputed from them) and the batch's masks.</summary>
-public sealed class DecoderTape(ReversalTape rnn, Tensor tgtIn, DecoderDropout dropout) : IDisposable
+/// decoder input ids [T, B] at the narrowest integer type the vocabulary needs (embeddings are recomputed from them, and the loss
+/// targets derived: PreparedBatch.TargetsFromInputs) and the embedding and output
+/// dropout masks as bits (the between-layer masks are in the stack's tape). <see cref="TgtIn"/> and <see cref="Dropout"/>
+/// restore them (int64 ids, float32 masks, bit-identical) on first use and keep them until disposal.</summary>
+public sealed class DecoderTape : IDisposable
 {
-    public ReversalTape Rnn { get; } = rnn;
-    public Tensor TgtIn { get; } = tgtIn;
-    public DecoderDropout Dropout { get; } = dropout;
+    private readonly Tensor _tgtIn;
+    private readonly PackedMask? _embedding, _output;
+    private Tensor? _tgtInWide;
+    private DecoderDropout? _dropout;
 
-    public void Dispose() => Rnn.Dispose();
+    public DecoderTape(ReversalTape rnn, Tensor tgtIn, DecoderDropout dropout, long vocabSize)
+    {
+        Rnn = rnn;
+        _tgtIn = tgtIn.to(IntegerStorage.Narrowest(vocabSize - 1)).DetachFromDisposeScope();
+        _embedding = PackedMask.Pack(dropout.Embedding);
+        _output = PackedMask.Pack(dropout.Output);
+    }
+
+    public ReversalTape Rnn { get; }
+    /// <summary>The decoder input ids [T, B] as int64 (restored on first use).</summary>
+    public Tensor TgtIn => _tgtInWide ??= _tgtIn.to(ScalarType.Int64).DetachFromDisposeScope();
+    /// <summary>The batch's masks, float32 (restored on first use).</summary>
+    public DecoderDropout Dropout => _dropout ??= new DecoderDropout(
+        _embedding?.Expand().DetachFromDisposeScope(), Rnn.LayerInputMasks ?? [], _output?.Expand().DetachFromDisposeScope());
+    /// <summary>The decoder input ids as held.</summary>
+    public long TgtInBitsHeld => _tgtIn.numel() * _tgtIn.element_size() * 8;
+    /// <summary>Every dropout mask as held (embedding, output and the stack's between-layer masks).</summary>
+    public long MaskBitsHeld => (_embedding?.Bits ?? 0) + (_output?.Bits ?? 0) + Rnn.LayerMaskBits;
+    /// <summary>Elements of every dropout mask (their floor: one bit each).</summary>
+    public long MaskElements => (_embedding is null ? 0 : _embedding.Rows * _embedding.Dim) + (_output is null ? 0 : _output.Rows * _output.Dim) + Rnn.LayerMaskElements;
+
+    public void Dispose()
+    {
+        Rnn.Dispose();
+        _tgtIn.Dispose();
+        _tgtInWide?.Dispose();
+        _embedding?.Dispose();
+        _output?.Dispose();
+        _dropout?.Embedding?.Dispose();
+        _dropout?.Output?.Dispose();
+    }
 }

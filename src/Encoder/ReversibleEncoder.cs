@@ -1,6 +1,7 @@
 // ReversibleEncoder: embedding + ReversibleRnn (RevGRU/RevLSTM stack) and its reversal, the encoder of the paper.
 // Guarantees: the forward pass for reversal (Forward) keeps no per-step hidden state — only the stack's tape (final
-// state, sealed information buffer, the saved top-layer columns of every step), the source ids and the masks; the
+// state, sealed information buffer, the saved top-layer columns of every step), the source ids and the masks, each
+// compactly (EncoderTape); the
 // memory bank is rebuilt from recomputed embeddings (Embed is deterministic given ids and the locked mask) and the
 // saved columns; Reverse takes the bank's gradient (embedding part and hidden-column part) and the gradient of the
 // final state, and leaves every parameter's gradient in .grad equal (to float rounding) to ordinary backprop through
@@ -38,6 +39,8 @@ public sealed class ReversibleEncoder : nn.Module
     public int HiddenSize { get; }
     public MemoryBankLayout Bank { get; }
     public ReversibleRnn Rnn => rnn;
+    /// <summary>Rows of the embedding table (the vocabulary the ids come from).</summary>
+    public long VocabSize => embedding.weight!.shape[0];
 
     public Tensor Embed(Tensor ids, Tensor? mask) => LockedDropout.Embed(embedding, ids, mask);
 
@@ -74,7 +77,7 @@ public sealed class ReversibleEncoder : nn.Module
 
     /// <summary>Forward pass for training by reversal (no gradients): only the tape survives.</summary>
     public EncoderTape Forward(Tensor src, Tensor lengths, int steps, EncoderDropout m) =>
-        new(rnn.Forward(Inputs(src, m.Embedding), steps, lengths, rnn.ZeroState((int)src.shape[1]), m.Layers), src, m);
+        new(rnn.Forward(Inputs(src, m.Embedding), steps, lengths, rnn.ZeroState((int)src.shape[1]), m.Layers), src, m, VocabSize);
 
     /// <summary>The memory bank [B, S, C] rebuilt once from the tape as a leaf that requires grad: recomputed
     /// embeddings and the saved columns (the pieces it is built from are freed at once).</summary>
@@ -122,15 +125,50 @@ public sealed class ReversibleEncoder : nn.Module
     }
 }
 
-/// <summary>What the encoder's forward pass for reversal keeps: the stack's tape (final state, sealed buffer, saved
-/// columns), the source ids [S, B] (embeddings are recomputed from them) and the batch's masks.</summary>
-public sealed class EncoderTape(ReversalTape rnn, Tensor src, EncoderDropout dropout) : IDisposable
+/// <summary>What the encoder's forward pass for reversal keeps: the stack's tape (final state until the decoder's
+/// reversal can rebuild it, sealed buffer, saved columns), the source ids [S, B] at the narrowest integer type the
+/// vocabulary needs (embeddings are recomputed from them) and the embedding and bank dropout masks as bits (the
+/// between-layer masks are in the stack's tape). <see cref="Src"/> and <see cref="Dropout"/> restore them (int64 ids, float32
+/// masks, bit-identical) on first use and keep them until disposal; <see cref="SrcBitsHeld"/> and <see cref="MaskBitsHeld"/>
+/// count what is held before that.</summary>
+public sealed class EncoderTape : IDisposable
 {
-    public ReversalTape Rnn { get; } = rnn;
-    public Tensor Src { get; } = src;
-    public EncoderDropout Dropout { get; } = dropout;
-    /// <summary>The final state of every layer (the decoder's initial state).</summary>
+    private readonly Tensor _src;
+    private readonly PackedMask? _embedding, _bank;
+    private Tensor? _srcWide;
+    private EncoderDropout? _dropout;
+
+    public EncoderTape(ReversalTape rnn, Tensor src, EncoderDropout dropout, long vocabSize)
+    {
+        Rnn = rnn;
+        _src = src.to(IntegerStorage.Narrowest(vocabSize - 1)).DetachFromDisposeScope();
+        _embedding = PackedMask.Pack(dropout.Embedding);
+        _bank = PackedMask.Pack(dropout.Bank);
+    }
+
+    public ReversalTape Rnn { get; }
+    /// <summary>The source ids [S, B] as int64 (restored on first use).</summary>
+    public Tensor Src => _srcWide ??= _src.to(ScalarType.Int64).DetachFromDisposeScope();
+    /// <summary>The batch's masks, float32 (restored on first use).</summary>
+    public EncoderDropout Dropout => _dropout ??= new EncoderDropout(
+        _embedding?.Expand().DetachFromDisposeScope(), Rnn.LayerInputMasks ?? [], _bank?.Expand().DetachFromDisposeScope());
+    /// <summary>The source ids as held.</summary>
+    public long SrcBitsHeld => _src.numel() * _src.element_size() * 8;
+    /// <summary>Every dropout mask as held (embedding, bank and the stack's between-layer masks).</summary>
+    public long MaskBitsHeld => (_embedding?.Bits ?? 0) + (_bank?.Bits ?? 0) + Rnn.LayerMaskBits;
+    /// <summary>Elements of every dropout mask (their floor: one bit each).</summary>
+    public long MaskElements => (_embedding is null ? 0 : _embedding.Rows * _embedding.Dim) + (_bank is null ? 0 : _bank.Rows * _bank.Dim) + Rnn.LayerMaskElements;
+    /// <summary>The final state of every layer (the decoder's initial state), int64 parts in the caller's scope.</summary>
     public RnnState Final => Rnn.Final;
 
-    public void Dispose() => Rnn.Dispose();
+    public void Dispose()
+    {
+        Rnn.Dispose();
+        _src.Dispose();
+        _srcWide?.Dispose();
+        _embedding?.Dispose();
+        _bank?.Dispose();
+        _dropout?.Embedding?.Dispose();
+        _dropout?.Bank?.Dispose();
+    }
 }

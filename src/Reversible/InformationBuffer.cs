@@ -97,8 +97,19 @@ public sealed partial class InformationBuffer : IDisposable
     /// <summary>Which implementation the cells use for this buffer's sites (default: the fused kernels).</summary>
     public ForgettingImplementation Implementation { get; set; } = ForgettingImplementation.Fused;
 
-    /// <summary>Bits held between forward and reverse (valid after <see cref="Seal"/>).</summary>
-    public long ActualBits => (long)(_sealed?.Length ?? 0) * 8 + _chunkWords * ChunkBits + _chunks.Count;
+    /// <summary>Bits held between forward and reverse (valid after <see cref="Seal"/>): the sum of
+    /// <see cref="PackedRegisterBits"/>, <see cref="ChunkBitsHeld"/> and <see cref="MultiplyFlagBits"/>.</summary>
+    public long ActualBits => PackedRegisterBits + ChunkBitsHeld + MultiplyFlagBits;
+
+    /// <summary>The sealed bit stream of final registers and chunk counts: 8 bits per byte held (0 before <see cref="Seal"/>).</summary>
+    public long PackedRegisterBits => (long)(_sealed?.Length ?? 0) * 8;
+
+    /// <summary>The spilled chunks held: <see cref="ChunkBits"/> bits per stored word (int32 tensors).</summary>
+    public long ChunkBitsHeld => _chunkWords * ChunkBits;
+
+    /// <summary>One bit per buffered multiply (whether it spilled chunks). The information held; its in-memory form is one
+    /// list entry per multiply, bookkeeping like tensor headers, which no count here includes.</summary>
+    public long MultiplyFlagBits => _chunks.Count;
 
     /// <summary>Σ −log2 z over the buffered multiplies of active units: the information-theoretic minimum of what
     /// forgetting destroyed (the gate floored at 2^−ForgetRadix).</summary>

@@ -50,7 +50,8 @@ public static class MetricsReader
             double Required(string name) => Optional(name) ?? double.NaN;
             return new ValidationMetrics(epoch, (long)(Optional("step") ?? 0), Required("train_loss"), Required("val_loss"),
                 Required("val_ppl"), Required("val_bleu"), Required("lr"), Required("seconds"), Required("tokens_per_second"),
-                Optional("enc_saving_actual"), Optional("enc_saving_optimal"), Optional("dec_saving_actual"), Optional("dec_saving_optimal"));
+                Optional("enc_saving_actual"), Optional("enc_saving_optimal"), Optional("dec_saving_actual"), Optional("dec_saving_optimal"),
+                Optional("enc_saving_held"), Optional("dec_saving_held"), Optional("enc_saving_held_limit"), Optional("dec_saving_held_limit"));
         }
     }
 }

@@ -1,7 +1,9 @@
 // MetricsWriter: the machine-readable outputs of a run. metrics.jsonl gets one JSON object per validation with
 // the fields epoch, step, train_loss, val_loss, val_ppl, val_bleu, lr, seconds, tokens_per_second,
-// enc_saving_actual, enc_saving_optimal, dec_saving_actual, dec_saving_optimal (null when unknown or not
-// finite); every line is flushed. MetricsReader reads the file back. TensorBoard scalars go to tensorboard/ (TorchSharp's SummaryWriter).
+// enc_saving_actual, enc_saving_optimal, dec_saving_actual, dec_saving_optimal (the paper's convention: padded baseline,
+// buffer + slices), enc_saving_held, dec_saving_held, enc_saving_held_limit, dec_saving_held_limit (the held convention:
+// everything kept between forward and backward over the unpadded baseline, and its information limit; see MemoryBits),
+// each saving the mean over the epoch's training batches (null when unknown or not finite); every line is flushed. MetricsReader reads the file back. TensorBoard scalars go to tensorboard/ (TorchSharp's SummaryWriter).
 using System.Text.Json;
 using TorchSharp;
 
@@ -10,7 +12,8 @@ namespace Seq2SeqRev.Training;
 public sealed record ValidationMetrics(
     int Epoch, long Step, double TrainLoss, double ValLoss, double ValPpl, double ValBleu, double LearningRate,
     double Seconds, double TokensPerSecond,
-    double? EncSavingActual, double? EncSavingOptimal, double? DecSavingActual, double? DecSavingOptimal);
+    double? EncSavingActual, double? EncSavingOptimal, double? DecSavingActual, double? DecSavingOptimal,
+    double? EncSavingHeld = null, double? DecSavingHeld = null, double? EncSavingHeldLimit = null, double? DecSavingHeldLimit = null);
 
 public sealed class MetricsWriter(string runDir)
 {
@@ -20,6 +23,7 @@ public sealed class MetricsWriter(string runDir)
     [
         "epoch", "step", "train_loss", "val_loss", "val_ppl", "val_bleu", "lr", "seconds", "tokens_per_second",
         "enc_saving_actual", "enc_saving_optimal", "dec_saving_actual", "dec_saving_optimal",
+        "enc_saving_held", "dec_saving_held", "enc_saving_held_limit", "dec_saving_held_limit",
     ];
 
     private readonly string _jsonl = Path.Combine(runDir, FileName);
@@ -50,6 +54,10 @@ public sealed class MetricsWriter(string runDir)
             Number(w, "enc_saving_optimal", m.EncSavingOptimal);
             Number(w, "dec_saving_actual", m.DecSavingActual);
             Number(w, "dec_saving_optimal", m.DecSavingOptimal);
+            Number(w, "enc_saving_held", m.EncSavingHeld);
+            Number(w, "dec_saving_held", m.DecSavingHeld);
+            Number(w, "enc_saving_held_limit", m.EncSavingHeldLimit);
+            Number(w, "dec_saving_held_limit", m.DecSavingHeldLimit);
             w.WriteEndObject();
         }
         buffer.WriteByte((byte)'\n');
@@ -67,6 +75,8 @@ public sealed class MetricsWriter(string runDir)
         if (m.EncSavingOptimal is { } eo) Scalar("memory/enc_saving_optimal", eo, m.Step);
         if (m.DecSavingActual is { } da) Scalar("memory/dec_saving_actual", da, m.Step);
         if (m.DecSavingOptimal is { } dopt) Scalar("memory/dec_saving_optimal", dopt, m.Step);
+        if (m.EncSavingHeld is { } eh) Scalar("memory/enc_saving_held", eh, m.Step);
+        if (m.DecSavingHeld is { } dh) Scalar("memory/dec_saving_held", dh, m.Step);
     }
 
     private void Scalar(string tag, double value, long step)

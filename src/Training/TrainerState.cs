@@ -50,6 +50,11 @@ public sealed record EpochTotals
     public int DecoderBatches { get; init; }
     public double DecoderActual { get; init; }
     public double DecoderOptimal { get; init; }
+    /// <summary>Sums of the batches' held-convention savings (see <see cref="MemoryBits"/>); batches counted as above.</summary>
+    public double EncoderHeld { get; init; }
+    public double EncoderHeldLimit { get; init; }
+    public double DecoderHeld { get; init; }
+    public double DecoderHeldLimit { get; init; }
 
     public EpochTotals Add(StepResult r, double seconds) => this with
     {
@@ -63,6 +68,10 @@ public sealed record EpochTotals
         DecoderBatches = DecoderBatches + (r.Decoder is null ? 0 : 1),
         DecoderActual = DecoderActual + (r.Decoder?.SavingActual ?? 0),
         DecoderOptimal = DecoderOptimal + (r.Decoder?.SavingOptimal ?? 0),
+        EncoderHeld = EncoderHeld + (r.Encoder?.SavingHeld ?? 0),
+        EncoderHeldLimit = EncoderHeldLimit + (r.Encoder?.SavingHeldLimit ?? 0),
+        DecoderHeld = DecoderHeld + (r.Decoder?.SavingHeld ?? 0),
+        DecoderHeldLimit = DecoderHeldLimit + (r.Decoder?.SavingHeldLimit ?? 0),
     };
 
     /// <summary>Mean training loss per target token.</summary>
@@ -72,4 +81,8 @@ public sealed record EpochTotals
     public double? EncoderSavingOptimal => EncoderBatches == 0 ? null : EncoderOptimal / EncoderBatches;
     public double? DecoderSavingActual => DecoderBatches == 0 ? null : DecoderActual / DecoderBatches;
     public double? DecoderSavingOptimal => DecoderBatches == 0 ? null : DecoderOptimal / DecoderBatches;
+    public double? EncoderSavingHeld => EncoderBatches == 0 ? null : EncoderHeld / EncoderBatches;
+    public double? EncoderSavingHeldLimit => EncoderBatches == 0 ? null : EncoderHeldLimit / EncoderBatches;
+    public double? DecoderSavingHeld => DecoderBatches == 0 ? null : DecoderHeld / DecoderBatches;
+    public double? DecoderSavingHeldLimit => DecoderBatches == 0 ? null : DecoderHeldLimit / DecoderBatches;
 }

@@ -34,7 +34,7 @@ public sealed class BaselineSeq2Seq : Seq2SeqModel
     public override DropoutMasks DrawMasks(int batch) => DropoutMasks.Draw(training, batch, Spec.Embedding, Spec.Hidden,
         Spec.Layers, Spec.Dropout.Embedding, Spec.Dropout.Hidden, Spec.Dropout.Output, Spec.Hidden, Spec.Dropout.Output);
 
-    public override Tensor GraphLoss(PreparedBatch b, DropoutMasks m)
+    public override Tensor GraphAttentional(PreparedBatch b, DropoutMasks m)
     {
         var (encOut, final) = encoder.Forward(b.Src, b.SrcLengths, m.Encoder);
         var bank = RnnEncoder.MemoryBank(encOut, m.Encoder);
@@ -46,7 +46,7 @@ public sealed class BaselineSeq2Seq : Seq2SeqModel
             outputs.Add(state[^1][0]);
         }
         var q = LockedDropout.Apply(stack(outputs), m.Decoder.Output).transpose(0, 1);
-        return Loss(decoder.Attend(q, bank, b.SrcMask), b.TgtOut.t());
+        return decoder.Attend(q, bank, b.SrcMask);
     }
 
     public override DecoderState Start(IReadOnlyList<int[]> sources)

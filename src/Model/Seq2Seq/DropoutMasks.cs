@@ -11,6 +11,14 @@ namespace Seq2SeqRev.Model;
 
 public sealed record DropoutMasks(EncoderDropout Encoder, DecoderDropout Decoder)
 {
+    /// <summary>Frees every mask (for a gradient method that holds compact copies).</summary>
+    public void DisposeTensors()
+    {
+        foreach (var t in new[] { Encoder.Embedding, Encoder.Bank, Decoder.Embedding, Decoder.Output }
+                     .Concat(Encoder.Layers).Concat(Decoder.Layers))
+            t?.Dispose();
+    }
+
     public static readonly DropoutMasks None = new(EncoderDropout.None, DecoderDropout.None);
 
     /// <summary>Draws the masks in the fixed order (see the file header).</summary>

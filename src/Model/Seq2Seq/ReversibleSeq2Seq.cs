@@ -36,12 +36,12 @@ public sealed class ReversibleSeq2Seq : Seq2SeqModel
     public override DropoutMasks DrawMasks(int batch) => DropoutMasks.Draw(training, batch, Spec.Embedding, Spec.Hidden,
         Spec.Layers, Spec.Dropout.Embedding, Spec.Dropout.Hidden, Spec.Dropout.Output, encoder.Bank.HiddenColumns, Spec.Dropout.Slice);
 
-    public override Tensor GraphLoss(PreparedBatch b, DropoutMasks m)
+    public override Tensor GraphAttentional(PreparedBatch b, DropoutMasks m)
     {
         var (bank, encFinal) = encoder.ForwardWithGraph(b.Src, b.SrcLengths, b.SrcSteps, m.Encoder);
         var decOuts = decoder.ForwardWithGraph(b.TgtIn, b.TgtLengths, b.TgtSteps, m.Decoder, encFinal);
         var q = LockedDropout.Apply(stack(decOuts), m.Decoder.Output);
-        return Loss(decoder.Attend(q.transpose(0, 1), bank, b.SrcMask), b.TgtOut.t());
+        return decoder.Attend(q.transpose(0, 1), bank, b.SrcMask);
     }
 
     public override DecoderState Start(IReadOnlyList<int[]> sources)

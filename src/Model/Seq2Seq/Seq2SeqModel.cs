@@ -50,7 +50,11 @@ public abstract class Seq2SeqModel : nn.Module, IStepDecoder
     public abstract DropoutMasks DrawMasks(int batch);
 
     /// <summary>Ordinary autograd forward of the whole batch: the summed CE as a scalar with graph.</summary>
-    public abstract Tensor GraphLoss(PreparedBatch b, DropoutMasks masks);
+    public Tensor GraphLoss(PreparedBatch b, DropoutMasks masks) => Loss(GraphAttentional(b, masks), b.TgtOut.t());
+
+    /// <summary>Ordinary autograd forward of the whole batch up to the loss head: the attentional vectors [B, T, H] of
+    /// every target step, with graph (what the generator and the loss read).</summary>
+    public abstract Tensor GraphAttentional(PreparedBatch b, DropoutMasks masks);
 
     public abstract DecoderState Start(IReadOnlyList<int[]> sources);
 

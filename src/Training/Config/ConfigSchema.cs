@@ -59,6 +59,7 @@ internal static class ConfigSchema
         FieldKinds.Double("training.clip_grad_norm", 0, false, double.PositiveInfinity, false, c => c.Training.ClipGradNorm, (c, v) => c with { Training = c.Training with { ClipGradNorm = v } }),
         FieldKinds.Choice("training.memory", TrainingConfig.MemoryModes, true, c => c.Training.Memory, (c, v) => c with { Training = c.Training with { Memory = v } }),
         FieldKinds.Int("training.checkpoint_segment", 0, int.MaxValue, c => c.Training.CheckpointSegment, (c, v) => c with { Training = c.Training with { CheckpointSegment = v } }),
+        FieldKinds.Int("training.loss_shard", 0, int.MaxValue, c => c.Training.LossShard, (c, v) => c with { Training = c.Training with { LossShard = v } }),
         FieldKinds.Int("training.reversal_block", 1, int.MaxValue, c => c.Training.ReversalBlock, (c, v) => c with { Training = c.Training with { ReversalBlock = v } }),
         FieldKinds.Int("training.valid_beam", 1, int.MaxValue, c => c.Training.ValidBeam, (c, v) => c with { Training = c.Training with { ValidBeam = v } }),
         FieldKinds.Int("training.valid_max_sentences", 0, int.MaxValue, c => c.Training.ValidMaxSentences, (c, v) => c with { Training = c.Training with { ValidMaxSentences = v } }),

@@ -33,6 +33,10 @@ public sealed record TrainingConfig
     public string? Memory { get; init; }
     /// <summary>Steps per checkpoint segment; 0 = sqrt(sequence length).</summary>
     public int CheckpointSegment { get; init; }
+    /// <summary>Target steps per generator-and-loss shard for backprop and checkpointing (OpenNMT-py's sharded loss): the
+    /// [B, T, vocab] logits are computed and backpropagated that many steps at a time; 0 = the whole sequence (backprop)
+    /// or the whole segment (checkpointing) at once. Same gradients either way; reversal ignores it (it has its own blocks, ReversalBlock).</summary>
+    public int LossShard { get; init; }
     /// <summary>Decoder steps per block of training by reversal: the block's states are rebuilt without graph, then its
     /// attention, generator and loss run as one batch; 1 = one step at a time.</summary>
     public int ReversalBlock { get; init; } = 1;

@@ -12,19 +12,23 @@ namespace Seq2SeqRev.Training.Gradients;
 
 public interface IGradientMethod
 {
-    /// <summary>Forward and backward of one batch with its masks: (summed CE, encoder bits, decoder bits).</summary>
+    /// <summary>Forward and backward of one batch with its masks: (summed CE, encoder bits, decoder bits). The method owns
+    /// the batch's tensors and the masks from the call on and may free them early (reversal does, once it holds compact
+    /// copies); the caller reads only the batch's counts afterwards.</summary>
     (double LossSum, MemoryBits? Encoder, MemoryBits? Decoder) Backward(PreparedBatch b, DropoutMasks masks);
 }
 
 public static class GradientMethod
 {
     /// <param name="checkpointSegment">Steps per checkpoint segment (0 = round(sqrt(T))), for checkpointing.</param>
+    /// <param name="lossShard">Target steps per generator-and-loss shard (0 = whole sequence / segment), for backprop and
+    /// checkpointing; reversal ignores it.</param>
     /// <param name="reversalBlock">Decoder steps per reversal block, for reversal.</param>
-    public static IGradientMethod Create(TrainingMemory memory, Seq2SeqModel model, int checkpointSegment, int reversalBlock = 1) => memory switch
+    public static IGradientMethod Create(TrainingMemory memory, Seq2SeqModel model, int checkpointSegment, int lossShard = 0, int reversalBlock = 1) => memory switch
     {
-        TrainingMemory.Backprop => new Backprop(model),
+        TrainingMemory.Backprop => new Backprop(model, lossShard),
         TrainingMemory.Checkpoint => model is BaselineSeq2Seq baseline
-            ? new Checkpointing(baseline, checkpointSegment)
+            ? new Checkpointing(baseline, checkpointSegment, lossShard)
             : throw new NotSupportedException("training.memory = checkpoint is implemented for the baseline cells (gru, lstm) only; use reversal or backprop"),
         TrainingMemory.Reversal => model is ReversibleSeq2Seq reversible
             ? new Reversal(reversible, reversalBlock)
@@ -38,13 +42,44 @@ public static class GradientMethod
         using var batch = sentences.ToScalar();
         return lossSum.div(batch);
     }
+
+    /// <summary>
+    /// The generator and the loss in shards (OpenNMT-py's sharded loss): <paramref name="attentional"/> [B, T, H] (with
+    /// graph) is cut off as a leaf, the loss of every <paramref name="shard"/> target steps is computed and backpropagated
+    /// into that leaf on its own (so one shard's logits and log-probabilities are alive at a time), then the leaf's gradient
+    /// goes back through <paramref name="attentional"/>'s graph. Same gradient as one loss over all steps (the shards'
+    /// parameter gradients add up in another order). Returns the summed CE.
+    /// </summary>
+    internal static double ShardedLoss(Seq2SeqModel model, Tensor attentional, Tensor target, int sentences, int shard)
+    {
+        var steps = (int)attentional.shape[1];
+        using var leaf = attentional.detach().requires_grad_(true);
+        double loss = 0;
+        for (var t0 = 0; t0 < steps; t0 += shard)
+        {
+            using var scope = NewDisposeScope();
+            var n = Math.Min(shard, steps - t0);
+            var nll = model.Loss(leaf.narrow(1, t0, n), target.narrow(1, t0, n));
+            loss += nll.item<float>();
+            PerSentence(nll, sentences).backward();
+        }
+        torch.autograd.backward([attentional], [leaf.grad!]);
+        return loss;
+    }
 }
 
-/// <summary>Ordinary backprop: one autograd graph over the whole batch (every step's activations are kept).</summary>
-public sealed class Backprop(Seq2SeqModel model) : IGradientMethod
+/// <summary>Ordinary backprop: one autograd graph over the whole batch (every step's activations are kept); with
+/// <paramref name="lossShard"/> &gt; 0 the generator and the loss run in shards of that many target steps
+/// (<see cref="GradientMethod.ShardedLoss"/>), so the [B, T, V] logits are never all alive.</summary>
+public sealed class Backprop(Seq2SeqModel model, int lossShard = 0) : IGradientMethod
 {
+    /// <summary>Target steps per generator-and-loss shard (0 = the whole sequence at once).</summary>
+    public int LossShard { get; } = lossShard;
+
     public (double LossSum, MemoryBits? Encoder, MemoryBits? Decoder) Backward(PreparedBatch b, DropoutMasks masks)
     {
+        if (LossShard > 0)
+            return (GradientMethod.ShardedLoss(model, model.GraphAttentional(b, masks), b.TgtOut.t(), b.Batch, LossShard), null, null);
         var nll = model.GraphLoss(b, masks);
         GradientMethod.PerSentence(nll, b.Batch).backward();
         return (nll.item<float>(), null, null);

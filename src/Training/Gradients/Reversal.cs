@@ -1,11 +1,17 @@
 // Reversal: training by reversal (MacKay et al. 2018) of the reversible seq2seq model — the wiring of the encoder's
 // and the decoder's own reversals.
-// Guarantees: between the forward and the backward pass only the two tapes (final states, sealed information
-// buffers, the encoder's saved columns), the token ids and the dropout masks are kept — never all steps' logits or
-// hidden states; the decoder's loss runs per block of steps (training.reversal_block) as one batch; the memory bank is
-// one leaf rebuilt from the tape, its gradient (accumulated over every decoder step)
-// goes into the embedding and the encoder's reversal; the gradients equal Backprop's (the model's GraphLoss) up to
-// float rounding (ReversalGradientTests); the memory accounting is taken from the tapes before reversal.
+// Guarantees: between the forward and the backward pass only the two tapes are kept, each part compactly (the decoder's
+// final state and both buffers packed by significant bits, the encoder's saved columns of real steps packed the same
+// way, ids at the narrowest integer type, lengths likewise, dropout masks at one bit per element) — never all steps'
+// logits or hidden states; the batch's own tensors and the float masks are freed once both forward passes are done,
+// and the encoder's final state is not held at all: it is the decoder's initial state, which the decoder's reversal
+// rebuilds bit for bit and hands to the encoder's reversal. The loss targets are derived from the decoder inputs and
+// the attention mask from the source lengths. Everything restored is bit-identical, so training computes exactly what
+// it computed with the uncompacted tapes (ReproducibilityTests, ReversalGradientTests). The decoder's loss runs per
+// block of steps (training.reversal_block) as one batch; the memory bank is one leaf rebuilt from the tape, its
+// gradient (accumulated over every decoder step) goes into the embedding and the encoder's reversal; the gradients
+// equal Backprop's (the model's GraphLoss) up to float rounding (ReversalGradientTests); the memory accounting is
+// taken from the tapes between the passes.
 using Seq2SeqRev.Model;
 using Seq2SeqRev.Reversible;
 using TorchSharp;
@@ -19,46 +25,153 @@ public sealed class Reversal(ReversibleSeq2Seq model, int block = 1) : IGradient
 {
     public int Block { get; } = block >= 1 ? block : throw new ArgumentOutOfRangeException(nameof(block), block, "training.reversal_block must be at least 1");
 
+    /// <summary>Called between the forward and the backward pass with the two tapes, the batch and the masks (for tests:
+    /// what is held then, and that the batch's tensors and the float masks are freed).</summary>
+    public Action<Seq2SeqRev.Encoder.EncoderTape, Seq2SeqRev.Decoder.DecoderTape, PreparedBatch, DropoutMasks>? BetweenPasses { get; set; }
+
+    /// <summary>Frees <paramref name="b"/>'s tensors and <paramref name="m"/> once both forward passes are done (the
+    /// tapes hold compact copies); the caller reads only <paramref name="b"/>'s counts afterwards.</summary>
     public (double LossSum, MemoryBits? Encoder, MemoryBits? Decoder) Backward(PreparedBatch b, DropoutMasks m)
     {
         var encoder = model.Encoder;
         var decoder = model.Decoder;
 
-        // 1. Forward passes without gradients: only the tapes survive.
+        // 1. Forward passes without gradients: only the tapes survive. The decoder starts from the encoder's final state;
+        //    the encoder's tape then drops it (the decoder's reversal rebuilds it), and the batch's tensors and the float
+        //    masks are freed.
         using var encTape = encoder.Forward(b.Src, b.SrcLengths, b.SrcSteps, m.Encoder);
-        using var decTape = decoder.Forward(b.TgtIn, b.TgtLengths, b.TgtSteps, m.Decoder, encTape.Final);
+        Seq2SeqRev.Decoder.DecoderTape decoderTape;
+        using (var initial = encTape.Final)
+            decoderTape = decoder.Forward(b.TgtIn, b.TgtLengths, b.TgtSteps, m.Decoder, initial);
+        using var decTape = decoderTape;
+        encTape.Rnn.DropFinal();
+        decTape.Rnn.KeepRebuiltInitial = true;
+        b.DisposeTensors();
+        m.DisposeTensors();
         var (encBits, decBits) = Accounting(encTape, decTape, b);
+        BetweenPasses?.Invoke(encTape, decTape, b, m);
 
         // 2. The memory bank, rebuilt once as a leaf; 3. the decoder's reversal: per block of steps, the loss of the
         //    reconstructed top outputs; returns dL/d(encoder final) and dL/d(bank). The bank is freed before the
         //    encoder's reversal. The summed CE stays on the tensor side (float64, as the host sum was): one read at the end.
         using var lossSum = zeros(1, ScalarType.Float64);
+        var tgtIn = decTape.TgtIn;
+        var tgtLengths = decTape.Rnn.Lengths!;
         Tensor BlockLoss(int firstStep, Tensor attentional)
         {
-            var nll = model.Loss(attentional, b.TgtOut.narrow(0, firstStep, attentional.shape[1]).t());
+            var target = PreparedBatch.TargetsFromInputs(tgtIn, tgtLengths, firstStep, (int)attentional.shape[1]);
+            var nll = model.Loss(attentional, target.t());
             lossSum.add_(nll.detach().to(ScalarType.Float64), Scalars.UnitAlpha);
             return GradientMethod.PerSentence(nll, b.Batch);
         }
         Tensor[][] dFinal;
         Tensor bankGrad;
         Tensor bank;
+        using var srcMask = PreparedBatch.SourceMask(encTape.Rnn.Lengths!, b.SrcSteps);
         using (PhaseProfiler.Measure(Phase.Bank)) bank = encoder.MemoryBank(encTape);
         using (bank)
         using (PhaseProfiler.Measure(Phase.DecoderReverse))
-            (dFinal, bankGrad) = decoder.Reverse(decTape, bank, b.SrcMask, BlockLoss, Block);
+            (dFinal, bankGrad) = decoder.Reverse(decTape, bank, srcMask, BlockLoss, Block);
 
-        // 4. Encoder reversal from the bank's gradient and dL/d(final state).
+        // 4. Encoder reversal from the bank's gradient and dL/d(final state), starting from the final state the decoder's
+        //    reversal rebuilt.
+        encTape.Rnn.HandFinal(decTape.Rnn.TakeRebuiltInitial());
         encoder.Reverse(encTape, bankGrad, dFinal);
         foreach (var g in dFinal) foreach (var p in g) p.Dispose();
         return (lossSum.item<double>(), encBits, decBits);
     }
 
-    /// <summary>Bits per batch from the tapes (before reversal). Source token ids (32 bits each) are counted for banks
-    /// with embeddings, which are recomputed from them.</summary>
+    /// <summary>Bits per batch from the tapes (between the passes), in both conventions (see <see cref="MemoryBits"/>).
+    /// Paper: source token ids (32 bits each) are counted for banks with embeddings, which are recomputed from them.
+    /// Held: see <see cref="HeldAccounting"/>.</summary>
     private (MemoryBits Encoder, MemoryBits Decoder) Accounting(Encoder.EncoderTape enc, Decoder.DecoderTape dec, PreparedBatch b)
     {
         var ids = model.Encoder.Bank.UsesEmbedding ? 32L * b.Batch * b.SrcSteps : 0;
-        return (new MemoryBits(enc.Rnn.BaselineBits, enc.Rnn.ActualBits + ids, enc.Rnn.OptimalBits + ids),
-            new MemoryBits(dec.Rnn.BaselineBits, dec.Rnn.ActualBits, dec.Rnn.OptimalBits));
+        var (encHeld, encLimit) = HeldAccounting.ForEncoder(enc, model.Encoder.VocabSize);
+        var (decHeld, decLimit) = HeldAccounting.ForDecoder(dec, model.Decoder.VocabSize);
+        return (new MemoryBits(enc.Rnn.BaselineBits, enc.Rnn.ActualBits + ids, enc.Rnn.OptimalBits + ids)
+            {
+                BaselineUnpadded = enc.Rnn.BaselineBitsUnpadded, HeldParts = encHeld, LimitParts = encLimit,
+            },
+            new MemoryBits(dec.Rnn.BaselineBits, dec.Rnn.ActualBits, dec.Rnn.OptimalBits)
+            {
+                BaselineUnpadded = dec.Rnn.BaselineBitsUnpadded, HeldParts = decHeld, LimitParts = decLimit,
+            });
     }
+}
+
+/// <summary>
+/// The held convention: every bit training by reversal keeps between its forward and its backward pass, by part, as
+/// stored (bytes or tensor element width × elements), and the same parts at their floor.
+/// Encoder: final state (0 bits once dropped: the decoder's reversal rebuilds it), buffer (packed registers, spilled
+/// chunks, one flag bit per multiply), saved attention columns (real steps, packed by significant bits), source ids [S, B]
+/// (narrowest integer type), source lengths [B] (likewise), the attention mask (0: derived from the lengths), dropout masks
+/// (embedding, between layers, bank columns; one bit per element plus a 32-bit scale each). Decoder: final state (packed
+/// by significant bits), buffer, decoder input ids [T, B], loss target ids (0: derived from the input ids), target lengths
+/// [B], dropout masks (embedding, between layers, output). Not counted: parameters and their gradients (every method has
+/// them), the memory bank and everything else the backward pass itself allocates (measured memory covers those).
+/// Floor (the "limit"): the final state and saved columns at each unit's range width without headers, the buffer at
+/// Σ −log2 z, ids at ⌈log2 V⌉ bits per real token, lengths at ⌈log2(T+1)⌉ bits, dropout masks at one bit per element,
+/// derived parts at 0.
+/// </summary>
+public static class HeldAccounting
+{
+    public const string FinalState = "final_state", BufferRegisters = "buffer_registers", BufferChunks = "buffer_chunks",
+        BufferFlags = "buffer_flags", Buffer = "buffer", SavedSlices = "saved_slices", SourceIds = "source_ids",
+        SourceLengths = "source_lengths", AttentionMask = "attention_mask", DropoutMasks = "dropout_masks",
+        TargetInputIds = "target_input_ids", TargetOutputIds = "target_output_ids", TargetLengths = "target_lengths";
+
+    public static (List<BitPart> Held, List<BitPart> Limit) ForEncoder(Seq2SeqRev.Encoder.EncoderTape tape, long vocab)
+    {
+        var rnn = tape.Rnn;
+        var held = Common(rnn);
+        held.Add(new(SavedSlices, rnn.SavedBitsHeld));
+        held.Add(new(SourceIds, tape.SrcBitsHeld));
+        held.Add(new(SourceLengths, rnn.LengthsBits));
+        held.Add(new(AttentionMask, 0));   // PreparedBatch.SourceMask of the lengths
+        held.Add(new(DropoutMasks, tape.MaskBitsHeld));
+
+        var limit = CommonLimit(rnn);
+        limit.Add(new(SavedSlices, rnn.SavedFloorBits));
+        limit.Add(new(SourceIds, CeilLog2(vocab) * rnn.RealSteps));
+        limit.Add(new(SourceLengths, (double)CeilLog2(rnn.Steps + 1) * rnn.Batch));
+        limit.Add(new(AttentionMask, 0));
+        limit.Add(new(DropoutMasks, tape.MaskElements));
+        return (held, limit);
+    }
+
+    public static (List<BitPart> Held, List<BitPart> Limit) ForDecoder(Seq2SeqRev.Decoder.DecoderTape tape, long vocab)
+    {
+        var rnn = tape.Rnn;
+        var held = Common(rnn);
+        held.Add(new(TargetInputIds, tape.TgtInBitsHeld));
+        held.Add(new(TargetOutputIds, 0));   // PreparedBatch.TargetsFromInputs: the input ids shifted, EOS at each length
+        held.Add(new(TargetLengths, rnn.LengthsBits));
+        held.Add(new(DropoutMasks, tape.MaskBitsHeld));
+
+        var limit = CommonLimit(rnn);
+        limit.Add(new(TargetInputIds, CeilLog2(vocab) * rnn.RealSteps));
+        limit.Add(new(TargetOutputIds, 0));
+        limit.Add(new(TargetLengths, (double)CeilLog2(rnn.Steps + 1) * rnn.Batch));
+        limit.Add(new(DropoutMasks, tape.MaskElements));
+        return (held, limit);
+    }
+
+    private static List<BitPart> Common(ReversalTape rnn) =>
+    [
+        new(FinalState, rnn.FinalStateBits),
+        new(BufferRegisters, rnn.BufferRegisterBits),
+        new(BufferChunks, rnn.BufferChunkBits),
+        new(BufferFlags, rnn.BufferFlagBits),
+    ];
+
+    /// <summary>The final state at its floor when held (0 when dropped: rebuilt by the decoder's reversal) and the buffer
+    /// at Σ −log2 z.</summary>
+    private static List<BitPart> CommonLimit(ReversalTape rnn) =>
+    [
+        new(FinalState, rnn.FinalStateBits == 0 ? 0 : rnn.FinalStateFloorBits),
+        new(Buffer, rnn.OptimalBits - rnn.SavedBits),
+    ];
+
+    private static long CeilLog2(long n) => n <= 1 ? 0 : 64 - System.Numerics.BitOperations.LeadingZeroCount((ulong)(n - 1));
 }

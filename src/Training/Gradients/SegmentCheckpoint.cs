@@ -18,7 +18,8 @@ internal static class SegmentCheckpoint
         configured > 0 ? configured : Math.Max(1, (int)Math.Round(Math.Sqrt(steps)));
 
     /// <summary>No-grad run; returns the states at steps 0, k, 2k, … (detached, in the caller's scope) and
-    /// the final state. <paramref name="onState"/>(t, state) sees the state after step t.</summary>
+    /// the final state. <paramref name="onState"/>(t, state) sees the state after step t (it must copy what it keeps:
+    /// each step runs in its own dispose scope, and a state that is not a checkpoint is freed after the next step).</summary>
     public static (List<Tensor[][]> Checkpoints, Tensor[][] Final) Forward(int steps, int segment, Tensor[][] initial,
         StepFn step, Action<int, Tensor[][]>? onState = null)
     {
@@ -27,16 +28,28 @@ internal static class SegmentCheckpoint
         var state = initial;
         for (var t = 0; t < steps; t++)
         {
-            if (t % segment == 0) checkpoints.Add(state);
-            state = step(t, state);
-            onState?.Invoke(t, state);
+            var checkpoint = t % segment == 0;
+            if (checkpoint) checkpoints.Add(state);
+            Tensor[][] next;
+            using (var scope = NewDisposeScope())
+            {
+                next = step(t, state);
+                onState?.Invoke(t, next);
+                foreach (var layer in next) foreach (var p in layer) p.MoveToOuterDisposeScope();
+            }
+            if (!checkpoint && !ReferenceEquals(state, initial))
+                foreach (var layer in state) foreach (var p in layer) p.Dispose();
+            state = next;
         }
         return (checkpoints, state);
     }
 
     /// <summary>Backpropagates Σ_t stepLoss(t, state after t) + Σ finalGradients·final through the recurrence.</summary>
+    /// <param name="segmentLoss">Instead of <paramref name="stepLoss"/>: (first step, the segment's states after each of
+    /// its steps) → the segment's loss, for losses computed over several steps at once (sharded).</param>
     public static Tensor[][] Backward(List<Tensor[][]> checkpoints, int steps, int segment, StepFn step,
-        Func<int, Tensor[][], Tensor?>? stepLoss, Tensor[][]? finalGradients)
+        Func<int, Tensor[][], Tensor?>? stepLoss, Tensor[][]? finalGradients,
+        Func<int, IReadOnlyList<Tensor[][]>, Tensor?>? segmentLoss = null)
     {
         var grads = finalGradients;
         for (var seg = checkpoints.Count - 1; seg >= 0; seg--)
@@ -47,11 +60,14 @@ internal static class SegmentCheckpoint
             var leaves = checkpoints[seg].Select(l => l.Select(p => p.detach().requires_grad_(true)).ToArray()).ToArray();
             var state = leaves;
             Tensor? total = null;
+            var states = new List<Tensor[][]>();
             for (var t = start; t < end; t++)
             {
                 state = step(t, state);
-                if (stepLoss?.Invoke(t, state) is { } l) total = total is null ? l : total.add(l, Scalars.UnitAlpha);
+                if (segmentLoss is not null) states.Add(state);
+                else if (stepLoss?.Invoke(t, state) is { } l) total = total is null ? l : total.add(l, Scalars.UnitAlpha);
             }
+            if (segmentLoss?.Invoke(start, states) is { } sl) total = sl;
             if (grads is not null)
                 for (var l = 0; l < state.Length; l++)
                     for (var p = 0; p < state[l].Length; p++)

@@ -1,6 +1,6 @@
-// MemoryAccounting: the paper's memory metric summed over batches — baseline bits (32 per hidden value per step,
-// h and c for LSTM), bits actually stored by the reversal buffers and the information-theoretic optimum —
-// for the encoder and the decoder separately. Guarantees: runs TrainStep in train mode (dropout as in
+// MemoryAccounting: the memory accounting summed over batches, in both conventions of MemoryBits (the paper's: padded
+// baseline, buffer + slices actual/optimal; held: everything kept between forward and backward over the unpadded
+// baseline, by part) — for the encoder and the decoder separately. Guarantees: runs TrainStep in train mode (dropout as in
 // training) on every batch and adds the per-batch bits; returns nulls for models that do not train by
 // reversal (baselines, or reversible cells with training.memory = backprop); gradients are left zeroed.
 using Seq2SeqRev.Training;
@@ -8,7 +8,7 @@ using TorchSharp;
 
 namespace Seq2SeqRev.Training.Memory;
 
-public sealed record AccountingResult(MemoryBits? Encoder, MemoryBits? Decoder, int Batches);
+public sealed record AccountingResult(MemoryBits? Encoder, MemoryBits? Decoder, int Batches, long Sentences = 0);
 
 public static class MemoryAccounting
 {
@@ -18,6 +18,7 @@ public static class MemoryAccounting
     {
         MemoryBits? enc = null, dec = null;
         int count = 0;
+        long sentences = 0;
         model.Module.train();
         var parameters = model.Module.parameters().ToList();
         foreach (var batch in batches)
@@ -28,7 +29,8 @@ public static class MemoryAccounting
             using (torch.no_grad())
                 foreach (var p in parameters) p.grad?.zero_();
             count++;
+            sentences += batch.Sources.Count;
         }
-        return new AccountingResult(enc, dec, count);
+        return new AccountingResult(enc, dec, count, sentences);
     }
 }

@@ -55,7 +55,10 @@ public static class MemoryRunner
                 }
             rows.Add(new ConfigReport(config.Name, m.Cell, m.MemoryBankLabel, m.IsReversible ? m.MaxForgetBits : null,
                 config.MemoryName, target.Checkpoint is not null,
-                accounting.Batches, accounting.Encoder, accounting.Decoder, measured));
+                accounting.Batches, accounting.Encoder, accounting.Decoder, measured)
+            {
+                AccountingSentences = accounting.Sentences, LossShard = config.Training.LossShard,
+            });
         }
         return new MemoryReport(o.Data, o.Batch, o.SeqLengths, rows);
     }

@@ -2,7 +2,8 @@
 // Guarantees: ToJson has exactly the shape {"beam", "signatures": {bleu, bleu_lowercase, chrf2} or null, "runs":
 // [{label, name, run_dir, checkpoint, cell, attention, max_forget_bits, training_memory, epochs, best_epoch,
 // best_val_ppl, best_val_bleu, training_hours, mean_tokens_per_second, enc_saving_actual, enc_saving_optimal,
-// dec_saving_actual, dec_saving_optimal, test: [{split, sentences, hypotheses, bleu, bleu_lowercase, chrf2,
+// dec_saving_actual, dec_saving_optimal (the paper's convention), enc_saving_held, dec_saving_held, enc_saving_held_limit,
+// dec_saving_held_limit (the held convention; null for runs logged before it existed), test: [{split, sentences, hypotheses, bleu, bleu_lowercase, chrf2,
 // sentences_per_second}], validation: [{epoch, train_loss, val_loss, val_ppl, val_bleu}]}]} with unrounded numbers
 // (null where unknown); the only timing in it is training_hours, mean_tokens_per_second and sentences_per_second.
 using System.Text.Json;
@@ -52,6 +53,10 @@ public sealed record ResultsReport(int Beam, IReadOnlyList<RunSummary> Runs)
                 ["enc_saving_optimal"] = Number(r.EncSavingOptimal),
                 ["dec_saving_actual"] = Number(r.DecSavingActual),
                 ["dec_saving_optimal"] = Number(r.DecSavingOptimal),
+                ["enc_saving_held"] = Number(r.EncSavingHeld),
+                ["dec_saving_held"] = Number(r.DecSavingHeld),
+                ["enc_saving_held_limit"] = Number(r.EncSavingHeldLimit),
+                ["dec_saving_held_limit"] = Number(r.DecSavingHeldLimit),
                 ["test"] = new JsonArray([.. r.Tests.Select(t => (JsonNode)new JsonObject
                 {
                     ["split"] = t.Split,

@@ -28,7 +28,7 @@ public static class ResultsTables
     public static IReadOnlyList<string> Header(ResultsReport r) =>
     [
         "run", "cell", "attention", "bits", "training", "epochs", "best", "val ppl", "val BLEU", "hours", "tok/s",
-        "enc act", "enc opt", "dec act", "dec opt",
+        "enc act (paper)", "enc opt (paper)", "dec act (paper)", "dec opt (paper)", "enc held", "dec held",
         .. r.TestSplits.SelectMany(s => new[] { $"{s} BLEU", $"{s} BLEU lc", $"{s} chrF2", $"{s} sent/s" }),
     ];
 
@@ -43,6 +43,7 @@ public static class ResultsTables
             Hours(run.TrainingHours), PerSecond(run.MeanTokensPerSecond, 0),
             MemoryTables.Saving(run.EncSavingActual), MemoryTables.Saving(run.EncSavingOptimal),
             MemoryTables.Saving(run.DecSavingActual), MemoryTables.Saving(run.DecSavingOptimal),
+            MemoryTables.Saving(run.EncSavingHeld), MemoryTables.Saving(run.DecSavingHeld),
         }.Concat(r.TestSplits.SelectMany(split => run.Test(split) is { } t
             ? new[] { Score(t.Bleu.Score), Score(t.BleuLowercase.Score), Score(t.Chrf.Score), PerSecond(t.SentencesPerSecond, 1) }
             : [Missing, Missing, Missing, Missing])).ToArray();
@@ -73,7 +74,9 @@ public static class ResultsTables
         {
             new($"test: beam {r.Beam} with each run's {Trainer.BestFile} (lowest validation perplexity); hypotheses in",
                 $"RUN_DIR/test/{ResultsReport.HypothesisFile("<split>", r.Beam)}"),
-            new("best = epoch of the lowest validation perplexity; hours = training time; savings (enc/dec act/opt) = baseline bits / stored bits (actual/optimal), mean over epochs"),
+            new("best = epoch of the lowest validation perplexity; hours = training time; savings = baseline bits / stored bits, mean over epochs of the training batches' savings"),
+            new("act/opt (paper) = the paper's convention: buffer and attention slices (actual or optimal) over 32 bits per hidden value per step of the padded batch"),
+            new("held = everything kept between forward and backward (final state, buffer, slices, ids, lengths, masks) over 32 bits per hidden value per real token; n/a for runs logged before it was recorded"),
         };
         if (r.Signatures is { } s)
         {

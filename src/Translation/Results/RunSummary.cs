@@ -43,6 +43,10 @@ public sealed record RunSummary(string Label, string RunDir, string Name, string
     public double? EncSavingOptimal => Mean(v => v.EncSavingOptimal);
     public double? DecSavingActual => Mean(v => v.DecSavingActual);
     public double? DecSavingOptimal => Mean(v => v.DecSavingOptimal);
+    public double? EncSavingHeld => Mean(v => v.EncSavingHeld);
+    public double? DecSavingHeld => Mean(v => v.DecSavingHeld);
+    public double? EncSavingHeldLimit => Mean(v => v.EncSavingHeldLimit);
+    public double? DecSavingHeldLimit => Mean(v => v.DecSavingHeldLimit);
 
     public TestResult? Test(string split) => Tests.FirstOrDefault(t => t.Split == split);
 

@@ -1,5 +1,6 @@
 // MemoryCommandTests: `seq2seqrev memory` as a child process — bad arguments are one line on stderr with
-// exit 2; a tiny end-to-end run prints JSON and writes the plot. MemoryWorksForEveryConfig (Category=Slow)
+// exit 2; a tiny end-to-end run prints JSON and writes the plot; --with-checkpointing and --with-sharded add the
+// baselines' checkpointing and sharded-loss modes, each measured with its per-step growth. MemoryWorksForEveryConfig (Category=Slow)
 // runs accounting and one short measurement for every config in configs/ and configs/grid/ at a tiny size.
 using System.Text.Json;
 using Seq2SeqRev.Training.Memory;
@@ -21,6 +22,7 @@ public sealed class MemoryCommandTests
     [InlineData("--checkpoint /nonexistent/run", "no such checkpoint")]
     [InlineData("--no-measure --plot x.png", "--plot needs measurements")]
     [InlineData("--json --markdown", "exclude each other")]
+    [InlineData("--with-sharded --loss-shard 0", "--loss-shard 0 must be at least 1")]
     [InlineData("model.cell=revgru training.memory=checkpoint model.hidden=16 model.slice=8", "checkpoint is implemented for the baseline cells")]
     [InlineData("model.hidden=16 model.slice=12", "model.slice = 12 must be in 1..8")]
     public void BadArgumentsAreOneLineErrors(string args, string expected)
@@ -51,6 +53,29 @@ public sealed class MemoryCommandTests
         Assert.Equal("untrained", c.GetProperty("weights").GetString());
         Assert.True(c.GetProperty("measured")[0].GetProperty("peak_bytes").GetInt64() > 0);
         Assert.True(new FileInfo(png).Length > 1000);
+    }
+
+    [Fact]
+    public void ShardedAndCheckpointingFlagsAddTheBaselineModes()
+    {
+        var gru = Path.Combine(MemoryTestKit.Configs, "gru.yaml");
+        var (exit, stdout, stderr) = MemoryTestKit.RunMemory("--config", gru, "--with-checkpointing", "--with-sharded", "--loss-shard", "2",
+            "--data", "synthetic", "--seq-lengths", "4,8", "--batch", "4", "--steps", "1", "--json",
+            "model.hidden=16", "model.embedding=16", "tokenizer.vocab_size=300");
+        Assert.True(exit == 0, stderr);
+        using var doc = JsonDocument.Parse(stdout);
+        var rows = doc.RootElement.GetProperty("configs").EnumerateArray()
+            .Select(c => (c.GetProperty("name").GetString(), c.GetProperty("training_memory").GetString(), c.GetProperty("loss_shard").GetInt32()))
+            .ToList();
+        Assert.Equal(new (string?, string?, int)[]
+        {
+            ("gru", "backprop", 0), ("gru-checkpoint", "checkpoint", 0), ("gru-sharded", "backprop", 2), ("gru-checkpoint-sharded", "checkpoint", 2),
+        }, rows);
+        foreach (var c in doc.RootElement.GetProperty("configs").EnumerateArray())
+        {
+            Assert.Equal(2, c.GetProperty("measured").GetArrayLength());
+            Assert.Equal(JsonValueKind.Number, c.GetProperty("growth_mib_per_step").ValueKind);
+        }
     }
 
     [Fact]

@@ -49,8 +49,13 @@ public sealed class MemoryReportTests
     private static MemoryReport Sample() => new("val", 64, [10, 100],
     [
         new ConfigReport("default", "revgru", "Emb+20H", "3", "reversal", false, 16,
-            new MemoryBits(1_000_000, 80_000, 61_234.5), new MemoryBits(2_000_000, 100_000, 90_000),
-            [new Measurement(10, 64, 3_500_000, 120.4), new Measurement(100, 64, 9_000_000, 1400.6)]),
+            new MemoryBits(1_000_000, 80_000, 61_234.5)
+            {
+                BaselineUnpadded = 800_000, HeldParts = [new("final_state", 100_000), new("buffer_registers", 60_000)],
+                LimitParts = [new("final_state", 50_000), new("buffer", 30_000)],
+            },
+            new MemoryBits(2_000_000, 100_000, 90_000),
+            [new Measurement(10, 64, 3_500_000, 120.4), new Measurement(100, 64, 9_000_000, 1400.6)]) { AccountingSentences = 1000 },
         new ConfigReport("gru", "gru", "300H", null, "backprop", false, 0, null, null,
             [new Measurement(10, 64, 50_000_000, 60.2), new Measurement(100, 64, 480_000_000, 700.9)]),
     ]);
@@ -68,6 +73,16 @@ public sealed class MemoryReportTests
         foreach (var key in new[] { "baseline_bits", "actual_bits", "optimal_bits", "saving_actual", "saving_optimal" })
             Assert.True(rev.GetProperty("encoder").TryGetProperty(key, out _), key);
         Assert.Equal(12.5, rev.GetProperty("encoder").GetProperty("saving_actual").GetDouble());
+        foreach (var key in new[] { "baseline_bits_unpadded", "held_bits", "saving_held", "held_breakdown", "held_limit_bits", "saving_held_limit", "held_limit_breakdown" })
+            Assert.True(rev.GetProperty("encoder").TryGetProperty(key, out _), key);
+        Assert.Equal(160_000, rev.GetProperty("encoder").GetProperty("held_bits").GetInt64());
+        Assert.Equal(5.0, rev.GetProperty("encoder").GetProperty("saving_held").GetDouble());   // 800,000 / 160,000
+        Assert.Equal(10.0, rev.GetProperty("encoder").GetProperty("saving_held_limit").GetDouble());
+        Assert.Equal(100_000, rev.GetProperty("encoder").GetProperty("held_breakdown").GetProperty("final_state").GetInt64());
+        Assert.Equal(30_000, rev.GetProperty("encoder").GetProperty("held_limit_breakdown").GetProperty("buffer").GetDouble());
+        // (9,000,000 − 3,500,000) bytes over 90 steps, in MiB per step.
+        Assert.Equal(Math.Round(5_500_000 / 1048576.0 / 90, 4), rev.GetProperty("growth_mib_per_step").GetDouble());
+        Assert.True(doc.RootElement.GetProperty("conventions").TryGetProperty("held", out _));
         var m = rev.GetProperty("measured")[1];
         Assert.Equal(100, m.GetProperty("seq_len").GetInt32());
         Assert.Equal(64, m.GetProperty("batch").GetInt32());
@@ -108,6 +123,9 @@ public sealed class MemoryReportTests
             }
         }
         Assert.Contains("12.5x", markdown);   // 1e6 / 8e4
+        Assert.Contains("5.0x", markdown);    // held: 8e5 / 1.6e5
+        Assert.Contains("| default | encoder | final_state | 100 | 62.5 % | 50 |", markdown);   // per sentence (1000)
+        Assert.Contains(MemoryTables.Growth(5_500_000 / 1048576.0 / 90), text);
         Assert.Contains("457.8", markdown);   // 480e6 bytes in MiB
         Assert.Contains("n/a", text);
     }

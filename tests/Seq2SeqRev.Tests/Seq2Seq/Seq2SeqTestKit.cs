@@ -25,10 +25,13 @@ internal static class Seq2SeqTestKit
         Dropout = new DropoutConfig { Embedding = dropout, Hidden = dropout, Output = dropout, Slice = dropout },
     };
 
-    public static ITrainable Create(ModelConfig config, string memory, long seed, int segment = 0, int block = 1)
+    public static ITrainable Create(ModelConfig config, string memory, long seed, int segment = 0, int lossShard = 0, int block = 1)
     {
         torch.manual_seed(seed);
-        return TrainableModel.Create(config, new TrainingConfig { Memory = memory, CheckpointSegment = segment, ReversalBlock = block }, Vocab, Vocab);
+        return TrainableModel.Create(config, new TrainingConfig
+        {
+            Memory = memory, CheckpointSegment = segment, LossShard = lossShard, ReversalBlock = block,
+        }, Vocab, Vocab);
     }
 
     /// <summary>Sentences of random length in [minLength, maxLength] over word ids 4..Vocab-1.</summary>

@@ -1,5 +1,6 @@
 // TrainCommandTests: `seq2seqrev train` as a child process — config and argument errors are one line on stderr
-// with exit 2; a checkpoint problem on --resume likewise. The SIGKILL test (Category=Slow) needs the real model.
+// with exit 2; a checkpoint problem on --resume likewise. The SIGKILL test (Category=Slow, seeded) kills the real
+// trainer after its first checkpoint and checks that every round resumes from it.
 using Seq2SeqRev.Training;
 using Seq2SeqRev.Tests.Data;
 using Xunit;
@@ -63,8 +64,9 @@ public sealed class TrainCommandTests
     }
 
     /// <summary>
-    /// SIGKILL at a random moment leaves either no last.ckpt or a loadable one (atomic writes), and --resume
-    /// continues from it. Uses the real model factory (TrainableModel.Create), so it runs once the model is merged.
+    /// SIGKILL at a random (seeded) moment after the first last.ckpt leaves a loadable last.ckpt (atomic writes), and
+    /// --resume really continues from it: the resumed run says so in train.log and goes past the saved step. At least one
+    /// round must have resumed (each round waits for the first checkpoint before it kills).
     /// </summary>
     [Fact]
     [Trait("Category", "Slow")]
@@ -72,7 +74,8 @@ public sealed class TrainCommandTests
     {
         string[] tiny = ["--config", TrainingTestKit.QuickYaml, "training.epochs=50", "training.max_steps=0",
             "tokenizer.vocab_size=300", "model.embedding=32", "model.hidden=32", "model.slice=16", "training.valid_max_sentences=20"];
-        var random = new Random();
+        var random = new Random(20261202);
+        var resumed = 0;
         for (int round = 0; round < 3; round++)
         {
             using var dir = new TempDir();
@@ -81,17 +84,24 @@ public sealed class TrainCommandTests
             {
                 _ = p.StandardError.ReadToEndAsync();
                 _ = p.StandardOutput.ReadToEndAsync();
-                Thread.Sleep(random.Next(2000, 15000));
+                var deadline = DateTime.UtcNow.AddMinutes(5);
+                while (!File.Exists(last) && !p.HasExited && DateTime.UtcNow < deadline) Thread.Sleep(200);
+                Thread.Sleep(random.Next(0, 4000));   // anywhere in the next epoch, possibly while a checkpoint is written
                 Assert.False(p.HasExited, $"training ended before the kill (exit {(p.HasExited ? p.ExitCode : 0)})");
                 p.Kill(entireProcessTree: true); // SIGKILL
                 p.WaitForExit();
             }
-            if (!File.Exists(last)) continue; // killed before the first checkpoint: nothing to resume
+            Assert.True(File.Exists(last), $"round {round}: no {Trainer.LastFile} within 5 minutes");
             var checkpoint = Checkpoint.Load(last);
             Assert.True(checkpoint.State.Step > 0);
             var (exit, stderr) = TrainingTestKit.RunTrain("--run-dir", dir.Path, "--resume", $"training.max_steps={checkpoint.State.Step + 2}");
             Assert.True(exit == 0, stderr);
-            Assert.True(Checkpoint.Load(last).State.Step >= checkpoint.State.Step + 2);
+            var after = Checkpoint.Load(last);
+            Assert.True(after.State.Step >= checkpoint.State.Step + 2);
+            var log = File.ReadAllText(Path.Combine(dir.Path, "train.log"));
+            Assert.Contains($"resuming quick in {dir.Path} at epoch {checkpoint.State.Epoch}, batch {checkpoint.State.NextBatch}, step {checkpoint.State.Step}", log);
+            resumed++;
         }
+        Assert.True(resumed >= 1, "no round resumed from a checkpoint");
     }
 }

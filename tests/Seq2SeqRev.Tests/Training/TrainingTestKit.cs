@@ -20,16 +20,23 @@ internal static class TrainingTestKit
         "training.valid_max_sentences=40", "training.log_every=10", .. overrides,
     ]);
 
-    public static TrainResult Train(RunConfig config, string runDir, Checkpoint? resume = null, CancellationToken cancel = default) =>
+    /// <param name="realModel">Train the model the config describes (TrainableModel.Create) instead of TinyTestModel.</param>
+    public static TrainResult Train(RunConfig config, string runDir, Checkpoint? resume = null, CancellationToken cancel = default,
+        bool realModel = false) =>
         Trainer.Run(new TrainerOptions
         {
             Config = config,
             RunDir = runDir,
             Resume = resume,
             ManifestDir = ManifestDir,
-            ModelFactory = TinyTestModel.Create,
+            ModelFactory = realModel ? TrainableModel.Create : TinyTestModel.Create,
             Cancel = cancel,
         });
+
+    /// <summary>The validations of a run's metrics.jsonl with the wall-clock fields (seconds, tokens/s) zeroed: what two
+    /// runs of the same computation must agree on exactly.</summary>
+    public static IReadOnlyList<ValidationMetrics> MetricValues(string runDir) =>
+        [.. MetricsReader.Read(Path.Combine(runDir, MetricsWriter.FileName)).Select(m => m with { Seconds = 0, TokensPerSecond = 0 })];
 
     public static Process StartTrain(params string[] args) => CliProcess.Start(CliProcess.TrainDll, "train", args);
 

@@ -175,6 +175,18 @@ public sealed class TranslatorTests(TinyTrainedModelFixture model) : IClassFixtu
             State = original.State, Rng = original.Rng,
         }.Save(mismatched);
         Assert.StartsWith($"{mismatched}: model parameters do not match the checkpoint's config (", ErrorOf(mismatched));
+
+        // Parameters cut short: not a mismatch, and said as what it is, on one line.
+        var truncated = Path.Combine(dir.Path, "truncated.ckpt");
+        new Checkpoint
+        {
+            ConfigYaml = original.ConfigYaml, Tokenizer = original.Tokenizer, Model = original.Model[..(original.Model.Length / 2)],
+            Optimizer = original.Optimizer, State = original.State, Rng = original.Rng,
+        }.Save(truncated);
+        var error = ErrorOf(truncated);
+        Assert.StartsWith($"{truncated}: cannot restore the model parameters (", error);
+        Assert.DoesNotContain("do not match", error);
+        Assert.DoesNotContain('\n', error);
     }
 
     [Fact]
