@@ -92,37 +92,35 @@ public sealed class ReversibleDecoder : nn.Module
 /// restore them (int64 ids, float32 masks, bit-identical) on first use and keep them until disposal.</summary>
 public sealed class DecoderTape : IDisposable
 {
-    private readonly Tensor _tgtIn;
+    private readonly HeldIds _tgtIn;
     private readonly PackedMask? _embedding, _output;
-    private Tensor? _tgtInWide;
     private DecoderDropout? _dropout;
 
     public DecoderTape(ReversalTape rnn, Tensor tgtIn, DecoderDropout dropout, long vocabSize)
     {
         Rnn = rnn;
-        _tgtIn = tgtIn.to(IntegerStorage.Narrowest(vocabSize - 1)).DetachFromDisposeScope();
+        _tgtIn = new HeldIds(tgtIn, vocabSize);
         _embedding = PackedMask.Pack(dropout.Embedding);
         _output = PackedMask.Pack(dropout.Output);
     }
 
     public ReversalTape Rnn { get; }
     /// <summary>The decoder input ids [T, B] as int64 (restored on first use).</summary>
-    public Tensor TgtIn => _tgtInWide ??= _tgtIn.to(ScalarType.Int64).DetachFromDisposeScope();
+    public Tensor TgtIn => _tgtIn.Wide;
     /// <summary>The batch's masks, float32 (restored on first use).</summary>
     public DecoderDropout Dropout => _dropout ??= new DecoderDropout(
         _embedding?.Expand().DetachFromDisposeScope(), Rnn.LayerInputMasks ?? [], _output?.Expand().DetachFromDisposeScope());
     /// <summary>The decoder input ids as held.</summary>
-    public long TgtInBitsHeld => _tgtIn.numel() * _tgtIn.element_size() * 8;
+    public long TgtInBitsHeld => _tgtIn.BitsHeld;
     /// <summary>Every dropout mask as held (embedding, output and the stack's between-layer masks).</summary>
-    public long MaskBitsHeld => (_embedding?.Bits ?? 0) + (_output?.Bits ?? 0) + Rnn.LayerMaskBits;
+    public long MaskBitsHeld => PackedMask.BitsOf(_embedding) + PackedMask.BitsOf(_output) + Rnn.LayerMaskBits;
     /// <summary>Elements of every dropout mask (their floor: one bit each).</summary>
-    public long MaskElements => (_embedding is null ? 0 : _embedding.Rows * _embedding.Dim) + (_output is null ? 0 : _output.Rows * _output.Dim) + Rnn.LayerMaskElements;
+    public long MaskElements => PackedMask.ElementsOf(_embedding) + PackedMask.ElementsOf(_output) + Rnn.LayerMaskElements;
 
     public void Dispose()
     {
         Rnn.Dispose();
         _tgtIn.Dispose();
-        _tgtInWide?.Dispose();
         _embedding?.Dispose();
         _output?.Dispose();
         _dropout?.Embedding?.Dispose();

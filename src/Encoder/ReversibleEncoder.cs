@@ -133,31 +133,30 @@ public sealed class ReversibleEncoder : nn.Module
 /// count what is held before that.</summary>
 public sealed class EncoderTape : IDisposable
 {
-    private readonly Tensor _src;
+    private readonly HeldIds _src;
     private readonly PackedMask? _embedding, _bank;
-    private Tensor? _srcWide;
     private EncoderDropout? _dropout;
 
     public EncoderTape(ReversalTape rnn, Tensor src, EncoderDropout dropout, long vocabSize)
     {
         Rnn = rnn;
-        _src = src.to(IntegerStorage.Narrowest(vocabSize - 1)).DetachFromDisposeScope();
+        _src = new HeldIds(src, vocabSize);
         _embedding = PackedMask.Pack(dropout.Embedding);
         _bank = PackedMask.Pack(dropout.Bank);
     }
 
     public ReversalTape Rnn { get; }
     /// <summary>The source ids [S, B] as int64 (restored on first use).</summary>
-    public Tensor Src => _srcWide ??= _src.to(ScalarType.Int64).DetachFromDisposeScope();
+    public Tensor Src => _src.Wide;
     /// <summary>The batch's masks, float32 (restored on first use).</summary>
     public EncoderDropout Dropout => _dropout ??= new EncoderDropout(
         _embedding?.Expand().DetachFromDisposeScope(), Rnn.LayerInputMasks ?? [], _bank?.Expand().DetachFromDisposeScope());
     /// <summary>The source ids as held.</summary>
-    public long SrcBitsHeld => _src.numel() * _src.element_size() * 8;
+    public long SrcBitsHeld => _src.BitsHeld;
     /// <summary>Every dropout mask as held (embedding, bank and the stack's between-layer masks).</summary>
-    public long MaskBitsHeld => (_embedding?.Bits ?? 0) + (_bank?.Bits ?? 0) + Rnn.LayerMaskBits;
+    public long MaskBitsHeld => PackedMask.BitsOf(_embedding) + PackedMask.BitsOf(_bank) + Rnn.LayerMaskBits;
     /// <summary>Elements of every dropout mask (their floor: one bit each).</summary>
-    public long MaskElements => (_embedding is null ? 0 : _embedding.Rows * _embedding.Dim) + (_bank is null ? 0 : _bank.Rows * _bank.Dim) + Rnn.LayerMaskElements;
+    public long MaskElements => PackedMask.ElementsOf(_embedding) + PackedMask.ElementsOf(_bank) + Rnn.LayerMaskElements;
     /// <summary>The final state of every layer (the decoder's initial state), int64 parts in the caller's scope.</summary>
     public RnnState Final => Rnn.Final;
 
@@ -165,7 +164,6 @@ public sealed class EncoderTape : IDisposable
     {
         Rnn.Dispose();
         _src.Dispose();
-        _srcWide?.Dispose();
         _embedding?.Dispose();
         _bank?.Dispose();
         _dropout?.Embedding?.Dispose();

@@ -56,6 +56,12 @@ public sealed class PackedMask : IDisposable
         return kept.to(ScalarType.Float32).mul_(s).MoveToOuterDisposeScope();
     }
 
+    /// <summary>Bits held by an optional mask (0 for none).</summary>
+    public static long BitsOf(PackedMask? mask) => mask?.Bits ?? 0;
+
+    /// <summary>Elements of an optional mask (0 for none): its floor at one bit each.</summary>
+    public static long ElementsOf(PackedMask? mask) => mask is null ? 0 : mask.Rows * mask.Dim;
+
     /// <summary>Frees the bits.</summary>
     public void Dispose() => _bits.Dispose();
 }
