@@ -7,11 +7,12 @@ namespace Seq2SeqRev.Tests.Reversible;
 /// <summary>Random sequences and helpers shared by the reversal tests.</summary>
 internal static class ReversalTestKit
 {
-    public static ReversibleRnn MakeRnn(ReversibleCellKind kind, int input, int hidden, int layers, ForgetLimit limit, int saved, long seed)
+    public static ReversibleRnn MakeRnn(ReversibleCellKind kind, int input, int hidden, int layers, ForgetLimit limit, int saved, long seed,
+        FixedPointFormat? format = null)
     {
         // A generator of its own (never torch's global one), so tests running in parallel cannot change the weights.
         var g = new Generator((ulong)seed);
-        var rnn = new ReversibleRnn("rnn", kind, input, hidden, layers, limit, saved);
+        var rnn = new ReversibleRnn("rnn", kind, input, hidden, layers, limit, saved, format);
         // Larger weights than the default init give gates spread over their whole range.
         using (no_grad())
             foreach (var p in rnn.parameters()) p.uniform_(-1.0, 1.0, generator: g);
