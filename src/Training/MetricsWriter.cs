@@ -2,7 +2,7 @@
 // the fields epoch, step, train_loss, val_loss, val_ppl, val_bleu, lr, seconds, tokens_per_second,
 // enc_saving_actual, enc_saving_optimal, dec_saving_actual, dec_saving_optimal (the paper's convention: padded baseline,
 // buffer + slices), enc_saving_held, dec_saving_held, enc_saving_held_limit, dec_saving_held_limit (the held convention:
-// everything kept between forward and backward over the unpadded baseline, and its information limit; see MemoryBits),
+// everything kept between forward and backward over the unpadded baseline, and its limit, each part at its floor; see MemoryBits),
 // each saving the mean over the epoch's training batches (null when unknown or not finite); every line is flushed. MetricsReader reads the file back. TensorBoard scalars go to tensorboard/ (TorchSharp's SummaryWriter).
 using System.Text.Json;
 using TorchSharp;

@@ -207,7 +207,7 @@ internal sealed class TrainingRun : IDisposable
             $"epoch {epoch} step {State.Step}: train loss {totals.Loss:F4}, val loss {valLoss:F4}, val ppl {valPpl:F2}, val BLEU {valBleu:F2}, lr {State.LearningRate:G6}, {totals.TokensPerSecond:F0} tok/s"));
         if (totals.EncoderSavingHeld is { } eh && totals.DecoderSavingHeld is { } dh)
             _log.Line(string.Create(CultureInfo.InvariantCulture,
-                $"epoch {epoch} memory saving (encoder / decoder, mean over training batches): held {eh:F1}x / {dh:F1}x (information limit {totals.EncoderSavingHeldLimit:F1}x / {totals.DecoderSavingHeldLimit:F1}x; everything kept between forward and backward over the unpadded baseline); paper convention actual {totals.EncoderSavingActual:F1}x / {totals.DecoderSavingActual:F1}x, optimal {totals.EncoderSavingOptimal:F1}x / {totals.DecoderSavingOptimal:F1}x (buffer and slices over the padded baseline)"));
+                $"epoch {epoch} memory saving (encoder / decoder, mean over training batches): held {eh:F1}x / {dh:F1}x (limit {totals.EncoderSavingHeldLimit:F1}x / {totals.DecoderSavingHeldLimit:F1}x; everything kept between forward and backward over the unpadded baseline, docs/MEMORY.md); paper convention actual {totals.EncoderSavingActual:F1}x / {totals.DecoderSavingActual:F1}x, optimal {totals.EncoderSavingOptimal:F1}x / {totals.DecoderSavingOptimal:F1}x (buffer and slices over the padded baseline)"));
 
         var improved = Schedule(epoch, valPpl);
         var (end, why) = StoppingRule();

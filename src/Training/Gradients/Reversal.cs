@@ -55,12 +55,10 @@ public sealed class Reversal(ReversibleSeq2Seq model, int block = 1) : IGradient
         //    reconstructed top outputs; returns dL/d(encoder final) and dL/d(bank). The bank is freed before the
         //    encoder's reversal. The summed CE stays on the tensor side (float64, as the host sum was): one read at the end.
         using var lossSum = zeros(1, ScalarType.Float64);
-        var tgtIn = decTape.TgtIn;
-        var tgtLengths = decTape.Rnn.Lengths!;
+        using var targets = PreparedBatch.TargetsFromInputs(decTape.TgtIn, decTape.Rnn.Lengths!, 0, b.TgtSteps);
         Tensor BlockLoss(int firstStep, Tensor attentional)
         {
-            var target = PreparedBatch.TargetsFromInputs(tgtIn, tgtLengths, firstStep, (int)attentional.shape[1]);
-            var nll = model.Loss(attentional, target.t());
+            var nll = model.Loss(attentional, targets.narrow(0, firstStep, attentional.shape[1]).t());
             lossSum.add_(nll.detach().to(ScalarType.Float64), Scalars.UnitAlpha);
             return GradientMethod.PerSentence(nll, b.Batch);
         }

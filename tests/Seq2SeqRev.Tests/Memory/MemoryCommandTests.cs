@@ -1,5 +1,5 @@
 // MemoryCommandTests: `seq2seqrev memory` as a child process — bad arguments are one line on stderr with
-// exit 2; a tiny end-to-end run prints JSON and writes the plot; --with-checkpointing and --with-sharded add the
+// exit 2; a tiny end-to-end run prints JSON and writes the plot; --json-file writes the JSON beside any output; --with-checkpointing and --with-sharded add the
 // baselines' checkpointing and sharded-loss modes, each measured with its per-step growth. MemoryWorksForEveryConfig (Category=Slow)
 // runs accounting and one short measurement for every config in configs/ and configs/grid/ at a tiny size.
 using System.Text.Json;
@@ -53,6 +53,24 @@ public sealed class MemoryCommandTests
         Assert.Equal("untrained", c.GetProperty("weights").GetString());
         Assert.True(c.GetProperty("measured")[0].GetProperty("peak_bytes").GetInt64() > 0);
         Assert.True(new FileInfo(png).Length > 1000);
+    }
+
+    /// <summary>--json-file writes the same JSON as --json while the tables go to stdout (here markdown), held fields
+    /// included for the reversible config.</summary>
+    [Fact]
+    public void JsonFileIsWrittenWithAnyOutput()
+    {
+        using var dir = new TempDir();
+        var file = Path.Combine(dir.Path, "memory.json");
+        var (exit, stdout, stderr) = MemoryTestKit.RunMemory("--config", Quick, "--data", "synthetic", "--seq-lengths", "6", "--batch", "4",
+            "--no-measure", "--markdown", "--json-file", file, "model.hidden=16", "model.embedding=16", "model.slice=8", "tokenizer.vocab_size=300");
+        Assert.True(exit == 0, stderr);
+        Assert.Contains("| config |", stdout);
+        using var doc = JsonDocument.Parse(File.ReadAllText(file));
+        var encoder = doc.RootElement.GetProperty("configs")[0].GetProperty("encoder");
+        Assert.True(encoder.GetProperty("held_bits").GetDouble() > 0);
+        Assert.True(encoder.GetProperty("saving_held").GetDouble() > 0);
+        Assert.Equal(JsonValueKind.Object, encoder.GetProperty("held_breakdown").ValueKind);
     }
 
     [Fact]
