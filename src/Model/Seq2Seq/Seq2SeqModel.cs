@@ -83,6 +83,42 @@ public abstract class Seq2SeqModel : nn.Module, IStepDecoder
         return picked.mul(target.ne(Scalars.Int64(PreparedBatch.Pad)).to(ScalarType.Float32)).sum().neg();
     }
 
+    /// <summary>
+    /// The loss head with its gradient computed directly, for callers that run it in many small pieces (training by
+    /// reversal, per block of decoder steps), where autograd's per-piece graph, its [N, V] gradient temporaries and a
+    /// fresh [V, H] weight gradient per piece cost more than the arithmetic. For attentional vectors [B, K, H] (no graph)
+    /// and target ids [B, K] it returns the summed CE (as <see cref="Loss"/> computes it) and dL/d(attentional) [B, K, H]
+    /// for L = CE / <paramref name="sentences"/>, and adds dL/d(generator weight, bias) into their <c>.grad</c> (created
+    /// when missing). The logits' gradient is autograd's log_softmax backward written out: softmax/B − onehot/B per real
+    /// token, 0 per pad; the weight's gradient is accumulated in place (addmm); the CE is logsumexp − the target's logit. Both
+    /// equal autograd's up to float rounding. One [N, V] buffer is alive (N = B·K).
+    /// </summary>
+    public (Tensor LossSum, Tensor AttentionalGrad) LossAndGradient(Tensor attentional, Tensor target, int sentences)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var x = attentional.reshape(-1, attentional.shape[^1]);
+        var ids = target.reshape(-1, 1);
+        // Everything [N, V] happens in one buffer: logits − row max, exp, then scaled into the logits' gradient.
+        var dLogits = generator.forward(x);                                                // [N, V]
+        dLogits.sub_(dLogits.amax([-1], keepdim: true));
+        var picked = dLogits.gather(-1, ids);                                              // target logit − max
+        var sum = dLogits.exp_().sum(-1, keepdim: true);                                   // Σ exp(logit − max)
+        var keep = ids.ne(Scalars.Int64(PreparedBatch.Pad)).to(ScalarType.Float32);      // [N, 1]
+        var lossSum = sum.log().sub_(picked).mul_(keep).sum();         // Σ logsumexp − target logit
+        using var perSentence = (1f / sentences).ToScalar();
+        var scale = keep.mul(perSentence);                                                 // 1/B per real token, 0 per pad
+        dLogits.mul_(scale.div(sum)).scatter_add_(-1, ids, scale.neg());                   // (softmax − onehot)/B
+        var weight = generator.weight!;
+        var bias = generator.bias!;
+        weight.grad ??= zeros_like(weight);
+        bias.grad ??= zeros_like(bias);
+        weight.grad.addmm_(dLogits.t(), x, 1, 1);
+        bias.grad.add_(dLogits.sum(dim: 0L), Scalars.UnitAlpha);   // dim: a literal 0 would bind to sum(ScalarType)
+        var dx = dLogits.mm(weight).reshape(attentional.shape);
+        return (lossSum.MoveToOuterDisposeScope(), dx.MoveToOuterDisposeScope());
+    }
+
     /// <summary>Log-probabilities [N, V] of one inference step from its attentional vectors [N, 1, H].</summary>
     protected Tensor InferenceLogProbs(Tensor attentional) => LogProbs(attentional.squeeze(1));
 }

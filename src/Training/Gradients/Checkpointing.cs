@@ -1,8 +1,9 @@
 // Checkpointing: gradient checkpointing of the baseline seq2seq model — the encoder and the decoder are computed step
 // by step with segment checkpointing (only segment-start states and the attention memory are kept; one segment's
 // graph is alive at a time). Guarantees: the gradients equal Backprop's (the same function, recomputed in segments);
-// the summed CE is exact. With a loss shard (training.loss_shard > 0) the generator and the loss of a segment run in
-// shards of that many steps (GradientMethod.ShardedLoss), so one shard's logits are alive at a time.
+// the summed CE is exact. The generator and the loss run per step, or with a loss shard (training.loss_shard > 0) per
+// segment in shards of that many steps, through the loss head's written-out gradient (GradientMethod.ShardedLoss), so
+// one step's or shard's logits buffer is alive at a time.
 // What stays alive between forward and backward: the segment-start states, the encoder's top outputs (one [S, B, H]
 // tensor: they are the attention memory) and the bank built from them; the forward's other states and temporaries are
 // freed step by step (SegmentCheckpoint.Forward), and the bank's top outputs once the bank is built.
@@ -42,31 +43,19 @@ public sealed class Checkpointing(BaselineSeq2Seq model, int segment, int lossSh
         if (m.Encoder.Bank is not null) tops.Dispose();
         var (decCheckpoints, _) = SegmentCheckpoint.Forward(b.TgtSteps, decSegment, encFinal, DecStep);
 
-        double loss = 0;
+        using var lossSum = zeros(1, ScalarType.Float64);
         Tensor Attentional(Tensor[][] s) => decoder.Attend(LockedDropout.Apply(s[^1][0], m.Decoder.Output).unsqueeze(1), bank, b.SrcMask);
-        Tensor StepLoss(int t, Tensor[][] s)
+        // Per step (no shard) or per segment in shards: the loss head's written-out gradient (GradientMethod.ShardedLoss),
+        // and backward through the surrogate Σ a ⊙ dL/da.
+        Tensor Loss(Tensor a, Tensor target, int shard)
         {
-            var nll = model.Loss(Attentional(s), b.TgtOut[t].unsqueeze(1));
-            loss += nll.item<float>();
-            return GradientMethod.PerSentence(nll, b.Batch);
+            var (nll, surrogate) = GradientMethod.ShardedLoss(model, a, target, b.Batch, shard);
+            using (nll) lossSum.add_(nll, Scalars.UnitAlpha);
+            return surrogate;
         }
-        // Sharded: the segment's attentional vectors [B, n, H] with graph; the loss runs shard by shard into a leaf, and
-        // the segment's backward takes the leaf's gradient through a surrogate Σ a·grad(a).
-        Tensor SegmentLoss(int start, IReadOnlyList<Tensor[][]> states)
-        {
-            var a = cat([.. states.Select(Attentional)], 1);
-            var target = b.TgtOut.narrow(0, start, states.Count).t();
-            using var leaf = a.detach().requires_grad_(true);
-            using (NewDisposeScope())
-                for (var t0 = 0; t0 < states.Count; t0 += LossShard)
-                {
-                    var n = Math.Min(LossShard, states.Count - t0);
-                    var nll = model.Loss(leaf.narrow(1, t0, n), target.narrow(1, t0, n));
-                    loss += nll.item<float>();
-                    GradientMethod.PerSentence(nll, b.Batch).backward();
-                }
-            return a.mul(leaf.grad!).sum();
-        }
+        Tensor StepLoss(int t, Tensor[][] s) => Loss(Attentional(s), b.TgtOut[t].unsqueeze(1), 0);
+        Tensor SegmentLoss(int start, IReadOnlyList<Tensor[][]> states) =>
+            Loss(cat([.. states.Select(Attentional)], 1), b.TgtOut.narrow(0, start, states.Count).t(), LossShard);
         var dInitial = LossShard > 0
             ? SegmentCheckpoint.Backward(decCheckpoints, b.TgtSteps, decSegment, DecStep, null, null, SegmentLoss)
             : SegmentCheckpoint.Backward(decCheckpoints, b.TgtSteps, decSegment, DecStep, StepLoss, null);
@@ -76,6 +65,6 @@ public sealed class Checkpointing(BaselineSeq2Seq model, int segment, int lossSh
         tops.Dispose();
         SegmentCheckpoint.Backward(encCheckpoints, b.SrcSteps, encSegment, EncStep,
             (t, s) => s[^1][0].mul(bankGrad[t]).sum(), dInitial);
-        return (loss, null, null);
+        return (lossSum.item<double>(), null, null);
     }
 }

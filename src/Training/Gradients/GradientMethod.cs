@@ -4,6 +4,7 @@
 // (the model's GraphLoss), returns the summed CE, and differs only in what it keeps between forward and backward;
 // a method the model cannot use is an ArgumentException/NotSupportedException naming the setting, before training.
 using Seq2SeqRev.Model;
+using Seq2SeqRev.Reversible;
 using Seq2SeqRev.Training.Config;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -44,27 +45,29 @@ public static class GradientMethod
     }
 
     /// <summary>
-    /// The generator and the loss in shards (OpenNMT-py's sharded loss): <paramref name="attentional"/> [B, T, H] (with
-    /// graph) is cut off as a leaf, the loss of every <paramref name="shard"/> target steps is computed and backpropagated
-    /// into that leaf on its own (so one shard's logits and log-probabilities are alive at a time), then the leaf's gradient
-    /// goes back through <paramref name="attentional"/>'s graph. Same gradient as one loss over all steps (the shards'
-    /// parameter gradients add up in another order). Returns the summed CE.
+    /// The generator and the loss in shards (OpenNMT-py's sharded loss) through the loss head's written-out gradient
+    /// (<see cref="Seq2SeqModel.LossAndGradient"/>): for <paramref name="attentional"/> [B, T, H] (with graph) the loss
+    /// of every <paramref name="shard"/> target steps (0 = all at once) is computed without graph, so one shard's
+    /// [B·shard, V] buffer is alive at a time, its gradient goes into the generator's .grad and into a [B, T, H]
+    /// gradient for <paramref name="attentional"/>. Returns the summed CE (float64, on the tensor side) and the surrogate
+    /// Σ attentional ⊙ dL/d(attentional), whose backward sends exactly that gradient through attentional's graph.
     /// </summary>
-    internal static double ShardedLoss(Seq2SeqModel model, Tensor attentional, Tensor target, int sentences, int shard)
+    internal static (Tensor LossSum, Tensor Surrogate) ShardedLoss(Seq2SeqModel model, Tensor attentional, Tensor target, int sentences, int shard)
     {
         var steps = (int)attentional.shape[1];
-        using var leaf = attentional.detach().requires_grad_(true);
-        double loss = 0;
-        for (var t0 = 0; t0 < steps; t0 += shard)
-        {
-            using var scope = NewDisposeScope();
-            var n = Math.Min(shard, steps - t0);
-            var nll = model.Loss(leaf.narrow(1, t0, n), target.narrow(1, t0, n));
-            loss += nll.item<float>();
-            PerSentence(nll, sentences).backward();
-        }
-        torch.autograd.backward([attentional], [leaf.grad!]);
-        return loss;
+        if (shard <= 0) shard = steps;
+        var lossSum = zeros(1, ScalarType.Float64);
+        var grad = empty_like(attentional);
+        using (var values = attentional.detach())
+            for (var t0 = 0; t0 < steps; t0 += shard)
+            {
+                using var scope = NewDisposeScope();
+                var n = Math.Min(shard, steps - t0);
+                var (nll, g) = model.LossAndGradient(values.narrow(1, t0, n), target.narrow(1, t0, n), sentences);
+                grad.narrow(1, t0, n).copy_(g);
+                lossSum.add_(nll.to(ScalarType.Float64), Scalars.UnitAlpha);
+            }
+        using (grad) return (lossSum, attentional.mul(grad).sum());
     }
 }
 
@@ -79,7 +82,14 @@ public sealed class Backprop(Seq2SeqModel model, int lossShard = 0) : IGradientM
     public (double LossSum, MemoryBits? Encoder, MemoryBits? Decoder) Backward(PreparedBatch b, DropoutMasks masks)
     {
         if (LossShard > 0)
-            return (GradientMethod.ShardedLoss(model, model.GraphAttentional(b, masks), b.TgtOut.t(), b.Batch, LossShard), null, null);
+        {
+            var (lossSum, surrogate) = GradientMethod.ShardedLoss(model, model.GraphAttentional(b, masks), b.TgtOut.t(), b.Batch, LossShard);
+            using (lossSum)
+            {
+                surrogate.backward();
+                return (lossSum.item<double>(), null, null);
+            }
+        }
         var nll = model.GraphLoss(b, masks);
         GradientMethod.PerSentence(nll, b.Batch).backward();
         return (nll.item<float>(), null, null);

@@ -58,9 +58,11 @@ public sealed class Reversal(ReversibleSeq2Seq model, int block = 1) : IGradient
         using var targets = PreparedBatch.TargetsFromInputs(decTape.TgtIn, decTape.Rnn.Lengths!, 0, b.TgtSteps);
         Tensor BlockLoss(int firstStep, Tensor attentional)
         {
-            var nll = model.Loss(attentional, targets.narrow(0, firstStep, attentional.shape[1]).t());
-            lossSum.add_(nll.detach().to(ScalarType.Float64), Scalars.UnitAlpha);
-            return GradientMethod.PerSentence(nll, b.Batch);
+            // The generator and the loss with their gradient written out (no graph per block); what goes back through the
+            // attention is the surrogate Σ attentional ⊙ dL/d(attentional), whose gradient is exactly dL/d(attentional).
+            var (nll, grad) = model.LossAndGradient(attentional.detach(), targets.narrow(0, firstStep, attentional.shape[1]).t(), b.Batch);
+            lossSum.add_(nll.to(ScalarType.Float64), Scalars.UnitAlpha);
+            return attentional.mul(grad).sum();
         }
         Tensor[][] dFinal;
         Tensor bankGrad;
