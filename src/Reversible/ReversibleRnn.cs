@@ -1,8 +1,8 @@
 // ReversibleRnn: a stack of reversible cells run over a sequence and trained by reversal (MacKay et al. 2018).
 // Guarantees: Forward keeps no per-step hidden state (final state as int32, sealed buffer, saved columns); Backward and
 // its block variant rebuild every state bit for bit and give the gradients ordinary autograd gives through
-// ForwardWithGraph (to float rounding), holding at most one step's graph (block variant: K states without graph and one
-// step's graph); Step without a buffer is inference with the same cells.
+// ForwardWithGraph (to float rounding), holding at most one step's graph (block variant: K states and K steps' graphs);
+// Step without a buffer is inference with the same cells.
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -219,9 +219,9 @@ public sealed class ReversibleRnn : nn.Module
 
     /// <summary>
     /// Training by reversal in blocks of <paramref name="block"/> steps: for each block, last first, the states are
-    /// rebuilt without graph (K + 1 states kept), <paramref name="loss"/> is evaluated once on the block's top outputs
-    /// [K, B, H] (one batched attention, generator and loss instead of K) and backpropagated, then the K steps are
-    /// replayed with graph and backpropagated last to first. Same gradients as the per-step
+    /// rebuilt with graph, each gate evaluated once (K + 1 states and K steps' graphs kept), <paramref name="loss"/> is
+    /// evaluated once on the block's top outputs [K, B, H] (one batched attention, generator and loss instead of K) and
+    /// backpropagated, then the K steps' graphs are backpropagated last to first. Same gradients as the per-step
     /// <see cref="Backward(ReversalTape, Func{int, Tensor}, Func{int, Tensor, Tensor}, IReadOnlyList{IReadOnlyList{Tensor}}, bool, Action{int, RnnState}, Action{int, Tensor})"/>; with <paramref name="block"/> = 1 it is that method (each gate evaluated once).
     /// <paramref name="finalGradients"/>, <paramref name="inputGradient"/> and <paramref name="onReconstructed"/> as there.
     /// </summary>
@@ -239,12 +239,14 @@ public sealed class ReversibleRnn : nn.Module
         {
             var start = (end - 1) / block * block;
             using var scope = NewDisposeScope();
-            // 1. Rebuild the block's states without graph: states[i] is the state before step start + i.
+            // 1. Rebuild the block's states with graph, each gate evaluated once, keeping the steps' graphs:
+            //    states[i] is the state before step start + i.
             var states = new RnnState[end - start + 1];
+            var kept = new KeptStep[end - start][];
             states[^1] = walk.State;
             for (var t = end - 1; t >= start; t--)
             {
-                walk.Rebuild(t, inputAt);
+                kept[t - start] = walk.RebuildWithGraph(t, inputAt, inputGradient);
                 onReconstructed?.Invoke(t, walk.State);
                 states[t - start] = walk.State;
             }
@@ -257,12 +259,12 @@ public sealed class ReversibleRnn : nn.Module
                 using (PhaseProfiler.Measure(Phase.Backward)) blockLoss.backward();
                 outputGrads = outputs.grad;
             }
-            // 3. Replay the steps with graph, last to first.
+            // 3. Backpropagate through the kept steps, last to first.
             for (var t = end - 1; t >= start; t--)
             {
                 using var stepScope = NewDisposeScope();
                 if (outputGrads is not null) walk.AddOutputGradient(outputGrads[t - start]);
-                walk.Replay(t, states[t - start], states[t - start + 1], inputAt, inputGradient);
+                walk.BackpropagateKept(t, kept[t - start], inputGradient);
                 walk.KeepGradients();
             }
             walk.EndBlock(states);
@@ -327,6 +329,10 @@ public sealed class ReversibleRnn : nn.Module
     private static Tensor Dropped(Tensor x, IReadOnlyList<Tensor?>? masks, int layer) =>
         LockedDropout.Apply(x, LockedDropout.ForLayer(masks, layer));
 
+    /// <summary>One layer's reversed step with its graph: the step, its input leaf and the tensor the leaf was detached
+    /// from.</summary>
+    private readonly record struct KeptStep(CellBackstep Step, Tensor Leaf, Tensor Input);
+
     /// <summary>
     /// The state of one reversal walk: the current state (after the step being reversed) and the gradients of its
     /// parts, [layer][part]. It owns both across steps (moving them out of each step's dispose scope) and checks at
@@ -378,34 +384,35 @@ public sealed class ReversibleRnn : nn.Module
 
         /// <summary>Reverses step <paramref name="t"/> of every layer with graph, each gate evaluated once, and
         /// backpropagates the current gradients through it.</summary>
-        public void ReverseStep(int t, Func<int, Tensor> inputAt, Action<int, Tensor>? inputGradient)
+        public void ReverseStep(int t, Func<int, Tensor> inputAt, Action<int, Tensor>? inputGradient) =>
+            BackpropagateKept(t, RebuildWithGraph(t, inputAt, inputGradient), inputGradient);
+
+        /// <summary>Reverses step <paramref name="t"/> of every layer, top first, with graph (each gate evaluated once)
+        /// and returns the layers' graphs for <see cref="BackpropagateKept"/>, to be called once the step's gradients
+        /// are known (in a block: after the block's loss). The walk's state becomes the one before the step.</summary>
+        public KeptStep[] RebuildWithGraph(int t, Func<int, Tensor> inputAt, Action<int, Tensor>? inputGradient)
         {
             var active = ActiveAt(_tape.Lengths, t);
             var next = _state;
+            var kept = new KeptStep[_rnn.Layers];
             for (var l = _rnn.Layers - 1; l >= 0; l--)
             {
                 var (x, input) = Input(t, l, next, inputAt, inputGradient);
                 CellBackstep step;
                 using (PhaseProfiler.Measure(Phase.Rebuild))
                     step = _rnn.cells[l].ReverseWithGraph(x, next[l], _tape.Buffer, active, _rnn.ExemptionsAt(l, _tape, t), t);
-                Backpropagate(t, l, step, x, input, inputGradient);
+                kept[l] = new KeptStep(step, x, input);
                 _state = _state.With(l, step.Previous);
             }
+            return kept;
         }
 
-        /// <summary>Replays step <paramref name="t"/> of every layer with graph from the rebuilt states before
-        /// (<paramref name="previous"/>) and after it (<paramref name="next"/>) and backpropagates the current gradients
-        /// through it (the walk's state is not changed: see <see cref="EndBlock"/>).</summary>
-        public void Replay(int t, RnnState previous, RnnState next, Func<int, Tensor> inputAt, Action<int, Tensor>? inputGradient)
+        /// <summary>Backpropagates the current gradients through the kept graphs of step <paramref name="t"/>, top
+        /// layer first (each layer's input gradient joins the layer below's before that layer runs).</summary>
+        public void BackpropagateKept(int t, KeptStep[] kept, Action<int, Tensor>? inputGradient)
         {
-            var active = ActiveAt(_tape.Lengths, t);
             for (var l = _rnn.Layers - 1; l >= 0; l--)
-            {
-                var (x, input) = Input(t, l, next, inputAt, inputGradient);
-                CellBackstep step;
-                using (PhaseProfiler.Measure(Phase.Replay)) step = _rnn.cells[l].Replay(x, previous[l], next[l], active);
-                Backpropagate(t, l, step, x, input, inputGradient);
-            }
+                Backpropagate(t, l, kept[l].Step, kept[l].Leaf, kept[l].Input, inputGradient);
         }
 
         /// <summary>The input of layer <paramref name="l"/> at step <paramref name="t"/> (<paramref name="next"/>: the
