@@ -3,7 +3,7 @@
 //  * Infer, Forward, ForwardWithGraph give the same next-state integers for the same input and state (Infer without a
 //    buffer drops the low bits the others store, so it agrees with them only on columns no multiply touched);
 //  * Reverse and ReverseWithGraph pop the buffer in exactly the reverse order of Forward and rebuild the previous
-//    state bit for bit; Replay rebuilds nothing (the previous state is given) and builds the same graph;
+//    state bit for bit (ReverseWithGraph also builds the step's graph, each gate evaluated once);
 //  * a CellBackstep's Backward gives the gradients ordinary autograd gives through ForwardWithGraph's straight-through
 //    graph (rounding is the identity, d part'/d part = z*/2^s, d part'/dz = part; MacKay et al. 2018 §2.1), with each
 //    gate evaluated once per reverse step: the gates are computed with graph from leaves of the reconstructed halves
@@ -97,10 +97,6 @@ internal abstract class ReversibleCell : nn.Module
         Exemptions exempt = default, int step = 0) =>
         Back(input, next, new Inverter(this, buffer, active, exempt), graph: true);
 
-    /// <summary>The graph of one step whose previous and next states are both known (training by reversal in
-    /// blocks: states rebuilt without graph first); the same graph and gradients as <see cref="ReverseWithGraph"/>.</summary>
-    public CellBackstep Replay(Tensor input, CellState previous, CellState next, Tensor? active = null) =>
-        Back(input, next, new KnownPrevious(previous, active), graph: true);
 
     /// <summary>The cell's step: gates and sites in forward order (the sites decide lossy, buffered or graph).</summary>
     private protected abstract CellState Run(Tensor input, CellState state, ForwardSites sites);
@@ -186,12 +182,6 @@ internal abstract class ReversibleCell : nn.Module
         }
     }
 
-    /// <summary>The previous state is known (replay).</summary>
-    private sealed class KnownPrevious(CellState previous, Tensor? active) : PreviousSource
-    {
-        public override Tensor? Active => active;
-        public override Tensor Previous(Part next, Tensor z, Tensor update, int index) => previous[index].Int;
-    }
 
     /// <summary>The straight-through gradient of one site (fused or reference, per <see cref="Forgetting"/>).</summary>
     private protected (Tensor DPrevious, Tensor DGate, Tensor DUpdate) SiteGradient(Tensor grad, Tensor previousInt, Tensor z, Tensor? active) =>

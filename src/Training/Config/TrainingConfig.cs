@@ -37,8 +37,8 @@ public sealed record TrainingConfig
     /// [B, T, vocab] logits are computed and backpropagated that many steps at a time; 0 = the whole sequence (backprop)
     /// or the whole segment (checkpointing) at once. Same gradients either way; reversal ignores it (it has its own blocks, ReversalBlock).</summary>
     public int LossShard { get; init; }
-    /// <summary>Decoder steps per block of training by reversal: the block's states are rebuilt without graph, then its
-    /// attention, generator and loss run as one batch; 1 = one step at a time. Default 4: faster than 1 within the
+    /// <summary>Decoder steps per block of training by reversal: the block's states are rebuilt (with their steps' graphs),
+    /// then its attention, generator and loss run as one batch; 1 = one step at a time. Default 4: faster than 1 within the
     /// activation-memory budget (docs/BENCHMARKS.md).</summary>
     public int ReversalBlock { get; init; } = 4;
     public int ValidBeam { get; init; } = 1;
