@@ -17,7 +17,7 @@ public enum Phase
     Forward,
     /// <summary>Memory-bank rebuild (embeddings recomputed, saved slices converted).</summary>
     Bank,
-    /// <summary>Rebuilding previous decoder states without graph (Rebuild inside DecoderReverse).</summary>
+    /// <summary>Rebuilding previous decoder states, with or without the steps' graphs (Rebuild inside DecoderReverse).</summary>
     DecoderRebuild,
     /// <summary>Re-running a decoder step with autograd (Replay inside DecoderReverse).</summary>
     DecoderReplay,
@@ -29,15 +29,16 @@ public enum Phase
     DecoderReverse,
     /// <summary>Sending the bank's gradient into the embeddings and the encoder slices (its backward calls excepted).</summary>
     BankGradient,
-    /// <summary>Rebuilding previous encoder states without graph (Rebuild inside EncoderReverse).</summary>
+    /// <summary>Rebuilding previous encoder states, with or without the steps' graphs (Rebuild inside EncoderReverse).</summary>
     EncoderRebuild,
     /// <summary>Re-running an encoder step with autograd (Replay inside EncoderReverse).</summary>
     EncoderReplay,
     /// <summary>The encoder's reversal outside its rebuild/replay/backward parts.</summary>
     EncoderReverse,
-    /// <summary>Relative: rebuilding previous states without graph in whichever stack is being reversed.</summary>
+    /// <summary>Relative: rebuilding previous states in whichever stack is being reversed.</summary>
     Rebuild,
-    /// <summary>Relative: re-running a step with autograd in whichever stack is being reversed.</summary>
+    /// <summary>Relative: re-running a step with autograd in whichever stack is being reversed (for callers that replay;
+    /// the toolkit's own reversal keeps the rebuild's graphs instead, so its replay phases read 0).</summary>
     Replay,
 }
 

@@ -49,7 +49,7 @@ internal sealed class RevGRUCell : ReversibleCell
         return new CellState([h1, h2]);
     }
 
-    private protected override CellBackstep Back(Tensor input, CellState next, PreviousSource source, bool graph)
+    private protected override CellBackstep Back(Tensor input, CellState next, Inverter source, bool graph)
     {
         // Half 2 from h1^t, then half 1 from the rebuilt h2^{t-1}: the values the forward pass saw.
         var h1Next = Leaf(next[0].Int, graph);

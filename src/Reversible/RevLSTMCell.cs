@@ -56,7 +56,7 @@ internal sealed class RevLSTMCell : ReversibleCell
         return new CellState([h1, h2, c1, c2]);
     }
 
-    private protected override CellBackstep Back(Tensor input, CellState next, PreviousSource source, bool graph)
+    private protected override CellBackstep Back(Tensor input, CellState next, Inverter source, bool graph)
     {
         var h1Next = Leaf(next[0].Int, graph);
         var g2 = Compute(ih1_to_zgfop2, input, h1Next);

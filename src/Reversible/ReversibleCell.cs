@@ -97,13 +97,12 @@ internal abstract class ReversibleCell : nn.Module
         Exemptions exempt = default, int step = 0) =>
         Back(input, next, new Inverter(this, buffer, active, exempt), graph: true);
 
-
     /// <summary>The cell's step: gates and sites in forward order (the sites decide lossy, buffered or graph).</summary>
     private protected abstract CellState Run(Tensor input, CellState state, ForwardSites sites);
 
     /// <summary>The cell's reverse step: gates from leaves of <paramref name="next"/> and of the rebuilt halves (with
     /// graph when <paramref name="graph"/>), the previous parts from <paramref name="source"/> in reverse site order.</summary>
-    private protected abstract CellBackstep Back(Tensor input, CellState next, PreviousSource source, bool graph);
+    private protected abstract CellBackstep Back(Tensor input, CellState next, Inverter source, bool graph);
 
     /// <summary>Keep gate with the forgetting bound: z = m·σ(a) + (1 − m).</summary>
     protected Tensor BoundedGate(Tensor preActivation)
@@ -160,28 +159,20 @@ internal abstract class ReversibleCell : nn.Module
         }
     }
 
-    /// <summary>Where a reverse step gets each previous part.</summary>
-    private protected abstract class PreviousSource
+    /// <summary>Where a reverse step gets each previous part: it inverts each site through the buffer (exempt columns
+    /// restored from their saved values).</summary>
+    private protected sealed class Inverter(ReversibleCell cell, InformationBuffer buffer, Tensor? active, Exemptions exempt)
     {
-        public abstract Tensor? Active { get; }
+        public Tensor? Active => active;
 
         /// <summary>The previous integers of part <paramref name="index"/> given its next value and the site's gate
         /// and update (values; their graph, if any, is not extended).</summary>
-        public abstract Tensor Previous(Part next, Tensor z, Tensor update, int index);
-    }
-
-    /// <summary>Inverts each site through the buffer (exempt columns restored from their saved values).</summary>
-    private sealed class Inverter(ReversibleCell cell, InformationBuffer buffer, Tensor? active, Exemptions exempt) : PreviousSource
-    {
-        public override Tensor? Active => active;
-
-        public override Tensor Previous(Part next, Tensor z, Tensor update, int index)
+        public Tensor Previous(Part next, Tensor z, Tensor update, int index)
         {
             using var _ = no_grad();
             return ForgettingSites.Inverse(cell, buffer, next.Int, z, update, active, exempt.Of(index), exempt.RestoreOf(index));
         }
     }
-
 
     /// <summary>The straight-through gradient of one site (fused or reference, per <see cref="Forgetting"/>).</summary>
     private protected (Tensor DPrevious, Tensor DGate, Tensor DUpdate) SiteGradient(Tensor grad, Tensor previousInt, Tensor z, Tensor? active) =>
