@@ -46,6 +46,7 @@ public static class Trainer
     {
         var config = options.Config;
         var corpus = TrainingData.Corpus(config, options.ManifestDir); // config/corpus errors before anything is written
+        using var housekeeping = HeapHousekeeping.FromEnvironment();    // so are environment errors
         var runDir = Path.GetFullPath(options.RunDir);
         Directory.CreateDirectory(runDir);
         using var log = new RunLog(Path.Combine(runDir, "train.log"), options.Echo);
@@ -61,7 +62,7 @@ public static class Trainer
             ? $"resuming {config.Name} in {runDir} at epoch {r.State.Epoch}, batch {r.State.NextBatch}, step {r.State.Step}"
             : $"starting {config.Name} in {runDir}");
 
-        using var run = TrainingRun.Start(options, corpus, runDir, log);
+        using var run = TrainingRun.Start(options, corpus, runDir, log, housekeeping);
         while (run.State.Epoch <= config.Training.Epochs)
         {
             if (run.TrainEpoch() is { } stop) return stop;
@@ -107,12 +108,13 @@ internal sealed class TrainingRun : IDisposable
     private readonly List<TorchSharp.Modules.Parameter> _parameters;
     private readonly Batcher _batcher;
     private readonly MetricsWriter _metrics;
-    private readonly HeapHousekeeping _housekeeping = HeapHousekeeping.FromEnvironment();
+    private readonly HeapHousekeeping _housekeeping;
     private readonly string _lastPath, _bestPath;
 
     private TrainingRun(TrainerOptions options, RunLog log, TrainingData data, ITrainable model, optim.Optimizer optimizer,
-        TrainerState state, string runDir)
+        TrainerState state, string runDir, HeapHousekeeping housekeeping)
     {
+        _housekeeping = housekeeping;
         _options = options;
         _config = options.Config;
         _log = log;
@@ -130,8 +132,8 @@ internal sealed class TrainingRun : IDisposable
     public TrainerState State { get; private set; }
 
     /// <summary>Data (tokenizer learned or restored), config.yaml, model and optimizer from the seed, and the resumed
-    /// position, RNG and optimizer state when resuming.</summary>
-    public static TrainingRun Start(TrainerOptions options, ResolvedCorpus corpus, string runDir, RunLog log)
+    /// position, RNG and optimizer state when resuming. <paramref name="housekeeping"/> stays the caller's.</summary>
+    public static TrainingRun Start(TrainerOptions options, ResolvedCorpus corpus, string runDir, RunLog log, HeapHousekeeping housekeeping)
     {
         var config = options.Config;
         var t = config.Training;
@@ -151,7 +153,7 @@ internal sealed class TrainingRun : IDisposable
         }
         Trainer.SetLearningRate(optimizer, state.LearningRate);
         log.Line($"model: {parameters.Sum(p => p.numel()):N0} parameters, optimizer {t.Optimizer}, lr {state.LearningRate:G6}");
-        return new TrainingRun(options, log, data, model, optimizer, state, runDir);
+        return new TrainingRun(options, log, data, model, optimizer, state, runDir, housekeeping);
     }
 
     /// <summary>The batches of the current epoch from its next batch; a stop result when the run must end within the
@@ -290,7 +292,6 @@ internal sealed class TrainingRun : IDisposable
 
     public void Dispose()
     {
-        _housekeeping.Dispose();
         _optimizer.Dispose();
         _model.Dispose();
     }

@@ -14,8 +14,10 @@ internal static class CliProcess
     private static string Dll(string name) => Path.Combine(TestFiles.RepoRoot, "artifacts", "bin", name, "release", name + ".dll");
 
     /// <summary>Starts `dotnet DLL COMMAND ARGS` in the repository root, stdout/stderr redirected, stdin closed (or left
-    /// open for the caller to write to, with <paramref name="closeInput"/> false).</summary>
-    public static Process Start(string dll, string command, IEnumerable<string> args, bool closeInput = true)
+    /// open for the caller to write to, with <paramref name="closeInput"/> false), with <paramref name="environment"/>
+    /// added to the inherited environment.</summary>
+    public static Process Start(string dll, string command, IEnumerable<string> args, bool closeInput = true,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -28,15 +30,21 @@ internal static class CliProcess
         info.ArgumentList.Add(dll);
         info.ArgumentList.Add(command);
         foreach (var a in args) info.ArgumentList.Add(a);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) info.Environment[name] = value;
         var p = Process.Start(info)!;
         if (closeInput) p.StandardInput.Close();
         return p;
     }
 
     /// <summary>Runs to completion: exit code, stdout, stderr.</summary>
-    public static (int Exit, string Stdout, string Stderr) Run(string dll, string command, params string[] args)
+    public static (int Exit, string Stdout, string Stderr) Run(string dll, string command, params string[] args) =>
+        Run(dll, command, null, args);
+
+    /// <summary>Runs to completion with <paramref name="environment"/> added: exit code, stdout, stderr.</summary>
+    public static (int Exit, string Stdout, string Stderr) Run(string dll, string command,
+        IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
-        using var p = Start(dll, command, args);
+        using var p = Start(dll, command, args, environment: environment);
         var stderr = p.StandardError.ReadToEndAsync();
         var stdout = p.StandardOutput.ReadToEnd();
         p.WaitForExit();

@@ -14,6 +14,7 @@
 // allocator (Linux); the trace only where /proc and glibc exist.
 using System.Diagnostics;
 using System.Globalization;
+using Seq2SeqRev.Cli;
 
 namespace Seq2SeqRev.Training.Memory;
 
@@ -62,12 +63,13 @@ public sealed class HeapHousekeeping : IDisposable
         _ => null,
     };
 
-    /// <summary>The housekeeping the environment asks for; an unknown SEQ2SEQREV_MALLOC_TRIM value is an error.</summary>
+    /// <summary>The housekeeping the environment asks for; an unknown SEQ2SEQREV_MALLOC_TRIM value is a one-line
+    /// <see cref="UserError"/>.</summary>
     public static HeapHousekeeping FromEnvironment()
     {
         var value = Environment.GetEnvironmentVariable(TrimVariable);
         var policy = ParsePolicy(value)
-            ?? throw new ArgumentException($"{TrimVariable}={value}: expected off, grown or always");
+            ?? throw new UserError($"{TrimVariable}={value}: expected off, grown or always");
         return new HeapHousekeeping(policy, Environment.GetEnvironmentVariable(TraceVariable));
     }
 

@@ -32,6 +32,19 @@ public sealed class TrainCommandTests
         CliProcess.AssertOneLineError(exit, stderr, "tokenizer.vocab_size = 200 is out of range (allowed: integer >= 260)");
     }
 
+    /// <summary>An unknown SEQ2SEQREV_MALLOC_TRIM is a one-line error before anything is written to the run folder.</summary>
+    [Fact]
+    public void UnknownMallocTrimPolicyIsOneLineErrorBeforeTheRunStarts()
+    {
+        using var dir = new TempDir();
+        var runDir = Path.Combine(dir.Path, "run");
+        var (exit, _, stderr) = CliProcess.Run(CliProcess.TrainDll, "train",
+            new Dictionary<string, string> { [Seq2SeqRev.Training.Memory.HeapHousekeeping.TrimVariable] = "bogus" },
+            "--config", TrainingTestKit.QuickYaml, "--run-dir", runDir);
+        CliProcess.AssertExactOneLineError(exit, stderr, "SEQ2SEQREV_MALLOC_TRIM=bogus: expected off, grown or always");
+        Assert.False(Directory.Exists(runDir), "the run folder was created");
+    }
+
     [Fact]
     public void MissingConfigFileIsOneLineError()
     {
