@@ -34,8 +34,9 @@ public sealed record TrainingConfig
     /// <summary>Steps per checkpoint segment; 0 = sqrt(sequence length).</summary>
     public int CheckpointSegment { get; init; }
     /// <summary>Target steps per generator-and-loss shard for backprop and checkpointing (OpenNMT-py's sharded loss): the
-    /// [B, T, vocab] logits are computed and backpropagated that many steps at a time; 0 = the whole sequence (backprop)
-    /// or the whole segment (checkpointing) at once. Same gradients either way; reversal ignores it (it has its own blocks, ReversalBlock).</summary>
+    /// [B, T, vocab] logits are computed and backpropagated that many steps at a time (within a segment, for
+    /// checkpointing); 0 = the whole sequence at once (backprop) or one step at a time (checkpointing). Same gradients
+    /// either way up to float rounding; reversal ignores it (it has its own blocks, ReversalBlock).</summary>
     public int LossShard { get; init; }
     /// <summary>Decoder steps per block of training by reversal: the block's states are rebuilt (with their steps' graphs),
     /// then its attention, generator and loss run as one batch; 1 = one step at a time. Default 4: faster than 1 within the

@@ -19,7 +19,7 @@ public sealed class Checkpointing(BaselineSeq2Seq model, int segment, int lossSh
     /// <summary>Steps per checkpoint segment (0 = round(sqrt(T))).</summary>
     public int Segment { get; } = segment;
 
-    /// <summary>Target steps per generator-and-loss shard within a segment (0 = the whole segment at once).</summary>
+    /// <summary>Target steps per generator-and-loss shard within a segment (0 = one step at a time).</summary>
     public int LossShard { get; } = lossShard;
 
     public (double LossSum, MemoryBits? Encoder, MemoryBits? Decoder) Backward(PreparedBatch b, DropoutMasks m)
