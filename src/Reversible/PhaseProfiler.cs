@@ -3,8 +3,8 @@
 // returns a no-op struct (nothing is allocated or recorded). When on, `using var _ = PhaseProfiler.Measure(Phase.X)`
 // adds the *exclusive* time of the block to X: time spent in a phase measured inside it (nested) counts only for the
 // inner phase, so the phases never overlap and their sum is at most the wall-clock time of the outermost blocks.
-// Rebuild and Replay are relative: inside DecoderReverse they count as DecoderRebuild/DecoderReplay, inside
-// EncoderReverse as EncoderRebuild/EncoderReplay (a stack reversed outside both keeps them as they are). Totals are
+// Rebuild is relative: inside DecoderReverse it counts as DecoderRebuild, inside EncoderReverse as EncoderRebuild (a
+// stack reversed outside both keeps it as it is). Totals are
 // per thread (TorchSharp on CPU is synchronous, so the time of a native call is spent inside the block that made it).
 using System.Diagnostics;
 
@@ -17,29 +17,22 @@ public enum Phase
     Forward,
     /// <summary>Memory-bank rebuild (embeddings recomputed, saved slices converted).</summary>
     Bank,
-    /// <summary>Rebuilding previous decoder states, with or without the steps' graphs (Rebuild inside DecoderReverse).</summary>
+    /// <summary>Rebuilding previous decoder states, keeping the steps' gates or not (Rebuild inside DecoderReverse).</summary>
     DecoderRebuild,
-    /// <summary>Re-running a decoder step with autograd (Replay inside DecoderReverse).</summary>
-    DecoderReplay,
     /// <summary>Per decoder step: output dropout, attention, generator and loss.</summary>
     Attention,
-    /// <summary>The autograd backward calls.</summary>
+    /// <summary>Backpropagation: the attention's autograd backward and the cells' written-out backward.</summary>
     Backward,
-    /// <summary>The decoder's reversal outside its rebuild/replay/attention/backward parts (bookkeeping, step inputs).</summary>
+    /// <summary>The decoder's reversal outside its rebuild/attention/backward parts (bookkeeping, step inputs).</summary>
     DecoderReverse,
     /// <summary>Sending the bank's gradient into the embeddings and the encoder slices (its backward calls excepted).</summary>
     BankGradient,
-    /// <summary>Rebuilding previous encoder states, with or without the steps' graphs (Rebuild inside EncoderReverse).</summary>
+    /// <summary>Rebuilding previous encoder states, keeping the steps' gates or not (Rebuild inside EncoderReverse).</summary>
     EncoderRebuild,
-    /// <summary>Re-running an encoder step with autograd (Replay inside EncoderReverse).</summary>
-    EncoderReplay,
-    /// <summary>The encoder's reversal outside its rebuild/replay/backward parts.</summary>
+    /// <summary>The encoder's reversal outside its rebuild/backward parts.</summary>
     EncoderReverse,
     /// <summary>Relative: rebuilding previous states in whichever stack is being reversed.</summary>
     Rebuild,
-    /// <summary>Relative: re-running a step with autograd in whichever stack is being reversed (for callers that replay;
-    /// the toolkit's own reversal keeps the rebuild's graphs instead, so its replay phases read 0).</summary>
-    Replay,
 }
 
 /// <summary>Exclusive seconds and block count per phase.</summary>
@@ -138,12 +131,12 @@ public static class PhaseProfiler
 
         public PhaseTimer Open(Phase phase)
         {
-            if (phase is Phase.Rebuild or Phase.Replay)
+            if (phase == Phase.Rebuild)
                 for (var i = _open.Count - 1; i >= 0; i--)
                 {
                     var enclosing = _open[i].Phase;
-                    if (enclosing == Phase.DecoderReverse) { phase = phase == Phase.Rebuild ? Phase.DecoderRebuild : Phase.DecoderReplay; break; }
-                    if (enclosing == Phase.EncoderReverse) { phase = phase == Phase.Rebuild ? Phase.EncoderRebuild : Phase.EncoderReplay; break; }
+                    if (enclosing == Phase.DecoderReverse) { phase = Phase.DecoderRebuild; break; }
+                    if (enclosing == Phase.EncoderReverse) { phase = Phase.EncoderRebuild; break; }
                 }
             long id = ++_nextId;
             _open.Add(new Frame { Id = id, Phase = phase, Start = Stopwatch.GetTimestamp() });

@@ -18,6 +18,7 @@ namespace Seq2SeqRev.Reversible;
 internal sealed class RevLSTMCell : ReversibleCell
 {
     private readonly Linear ih2_to_zgfop1, ih1_to_zgfop2;
+    private readonly Linear[] gateLayers;
 
     public RevLSTMCell(int inputSize, int hiddenSize, ForgetLimit limit, FixedPointFormat? format = null)
         : base(nameof(RevLSTMCell), inputSize, hiddenSize, limit, format ?? FixedPointFormat.Default)
@@ -25,92 +26,86 @@ internal sealed class RevLSTMCell : ReversibleCell
         ih2_to_zgfop1 = nn.Linear(inputSize + Half, 5 * Half);
         ih1_to_zgfop2 = nn.Linear(inputSize + Half, 5 * Half);
         RegisterComponents();
+        gateLayers = [ih2_to_zgfop1, ih1_to_zgfop2];
     }
 
     public override int PartCount => 4;
 
     protected override string PartName(int index) => index switch { 0 => "h1", 1 => "h2", 2 => "c1", _ => "c2" };
 
-    private sealed record Gates(Tensor Z, Tensor CellUpdate, Tensor O, Tensor P);
+    /// <summary>The gates of one half from the other half's h (<see cref="Other"/>): z and p bounded σ (their σ kept),
+    /// g = tanh, f and o = σ, and the cell update f ⊙ g.</summary>
+    private sealed record Gates(Tensor Z, Tensor SigmaZ, Tensor G, Tensor F, Tensor O, Tensor P, Tensor SigmaP, Tensor Other, Tensor CellUpdate);
 
-    private Gates Compute(Linear layer, Tensor x, Tensor otherH)
+    /// <summary>Gate layer 0 updates half 1 (from h2), 1 updates half 2 (from h1).</summary>
+    protected override IReadOnlyList<Linear> GateLayers => gateLayers;
+
+    private Gates Compute(CellInput input, int half, Tensor otherH)
     {
-        var a = Linear(layer, x, otherH);
+        var a = Linear(input, half, otherH);
         Tensor Chunk(int i) => a.narrow(1, i * Half, Half);
-        var z = BoundedGate(Chunk(0));
+        var z = BoundedGate(Chunk(0), out var sigmaZ);
         var g = tanh(Chunk(1));
         var f = sigmoid(Chunk(2));
         var o = sigmoid(Chunk(3));
-        var p = BoundedGate(Chunk(4));
-        return new Gates(z, f.mul(g), o, p);
+        var p = BoundedGate(Chunk(4), out var sigmaP);
+        return new Gates(z, sigmaZ, g, f, o, p, sigmaP, otherH, f.mul(g));
     }
 
-    private protected override CellState Run(Tensor input, CellState state, ForwardSites sites)
+    private protected override CellState Run(CellInput input, CellState state, ForwardSites sites)
     {
-        var g1 = Compute(ih2_to_zgfop1, input, state[1].Float);
+        var g1 = Compute(input, 0, state[1].Float);
         var c1 = sites.Next(state[2], g1.Z, g1.CellUpdate, 2);
         var h1 = sites.Next(state[0], g1.P, g1.O.mul(tanh(c1.Float)), 0);
-        var g2 = Compute(ih1_to_zgfop2, input, h1.Float);
+        var g2 = Compute(input, 1, h1.Float);
         var c2 = sites.Next(state[3], g2.Z, g2.CellUpdate, 3);
         var h2 = sites.Next(state[1], g2.P, g2.O.mul(tanh(c2.Float)), 1);
         return new CellState([h1, h2, c1, c2]);
     }
 
-    private protected override CellBackstep Back(Tensor input, CellState next, Inverter source, bool graph)
+    private protected override CellBackstep Back(CellInput input, CellState next, Inverter source)
     {
-        var h1Next = Leaf(next[0].Int, graph);
-        var g2 = Compute(ih1_to_zgfop2, input, h1Next);
-        var tanhC2 = TanhOf(next[3]);
-        var h2 = source.Previous(next[1], g2.P, OutputUpdate(g2.O, tanhC2), 1);
+        var g2 = Compute(input, 1, Format.ToFloat(next[0].Int));
+        var tanhC2 = tanh(next[3].Float);
+        var h2 = source.Previous(next[1], g2.P, g2.O.mul(tanhC2), 1);
         var c2 = source.Previous(next[3], g2.Z, g2.CellUpdate, 3);
-        var h2Leaf = Leaf(h2, graph);
-        var g1 = Compute(ih2_to_zgfop1, input, h2Leaf);
-        var tanhC1 = TanhOf(next[2]);
-        var h1 = source.Previous(next[0], g1.P, OutputUpdate(g1.O, tanhC1), 0);
+        var g1 = Compute(input, 0, Format.ToFloat(h2));
+        var tanhC1 = tanh(next[2].Float);
+        var h1 = source.Previous(next[0], g1.P, g1.O.mul(tanhC1), 0);
         var c1 = source.Previous(next[2], g1.Z, g1.CellUpdate, 2);
         var previous = new CellState([new Part(h1, null, Format), new Part(h2, null, Format), new Part(c1, null, Format), new Part(c2, null, Format)]);
-        return new Backstep(this, previous, source.Active, h1Next, h2Leaf, g1, g2, tanhC1, tanhC2);
+        return new Backstep(this, previous, source.Active, input, g1, g2, tanhC1, tanhC2);
     }
 
-    /// <summary>tanh(float(c)), a value without graph (the update o ⊙ tanh(c) the forward pass added).</summary>
-    private static Tensor TanhOf(Part c)
-    {
-        using var _ = no_grad();
-        return tanh(c.Float);
-    }
-
-    private static Tensor OutputUpdate(Tensor o, Tensor tanhC)
-    {
-        using var _ = no_grad();
-        return o.mul(tanhC);
-    }
-
-    /// <summary>Backpropagation of one reversed step, half 2 then half 1. Within a half the h site's update
+    /// <summary>Backpropagation of one reversed step, written out, half 2 then half 1. Within a half the h site's update
     /// o ⊙ tanh(c^t) sends dL/do = g_u ⊙ tanh(c^t) to the gate and g_u ⊙ o ⊙ (1 − tanh²) into c^t, which joins c^t's
-    /// own gradient before the c site (as autograd does through ForwardWithGraph).</summary>
-    private sealed class Backstep(RevLSTMCell cell, CellState previous, Tensor? active, Tensor h1Next, Tensor h2Leaf,
+    /// own gradient before the c site (as autograd does through ForwardWithGraph); the half's gates' gradient into the
+    /// other half's h joins that h's.</summary>
+    private sealed class Backstep(RevLSTMCell cell, CellState previous, Tensor? active, CellInput input,
         Gates g1, Gates g2, Tensor tanhC1, Tensor tanhC2) : CellBackstep(previous)
     {
-        public override Tensor[] Backward(IReadOnlyList<Tensor> nextGrads)
+        public override StepGradient Backward(IReadOnlyList<Tensor> nextGrads, GateGradients grads)
         {
-            var (dh2, dc2) = Half(nextGrads[1], nextGrads[3], 1, 3, g2, tanhC2);
-            var (dh1, dc1) = Half(nextGrads[0].add(h1Next.grad!, Scalars.UnitAlpha), nextGrads[2], 0, 2, g1, tanhC1);
-            return [dh1, dh2.add(h2Leaf.grad!, Scalars.UnitAlpha), dc1, dc2];
+            using var _ = no_grad();
+            var (dh2, dc2, dA2, dh1FromGates) = Half(nextGrads[1], nextGrads[3], 1, 3, g2, tanhC2, grads);
+            var (dh1, dc1, dA1, dh2FromGates) = Half(nextGrads[0].add(dh1FromGates, Scalars.UnitAlpha), nextGrads[2], 0, 2, g1, tanhC1, grads);
+            return new StepGradient([dh1, dh2.add(dh2FromGates, Scalars.UnitAlpha), dc1, dc2], [dA1, dA2]);
         }
 
-        private (Tensor DH, Tensor DC) Half(Tensor gh, Tensor gc, int h, int c, Gates g, Tensor tanhC)
+        private (Tensor DH, Tensor DC, Tensor DA, Tensor DOther) Half(Tensor gh, Tensor gc, int h, int c, Gates g, Tensor tanhC, GateGradients grads)
         {
             var (dh, dp, du) = cell.SiteGradient(gh, Previous[h].Int, g.P, active);
-            Tensor dO, gcTotal;
-            using (no_grad())
-            {
-                var o = g.O.detach();
-                dO = du.mul(tanhC);
-                gcTotal = gc.add(du.mul(o).mul(tanhC.mul(tanhC).neg_().add_(Scalars.Int64(1), Scalars.UnitAlpha)), Scalars.UnitAlpha);
-            }
+            var dO = du.mul(tanhC);
+            var gcTotal = gc.add(du.mul(g.O).mul(tanhC.mul(tanhC).neg_().add_(Scalars.Int64(1), Scalars.UnitAlpha)), Scalars.UnitAlpha);
             var (dc, dz, dCell) = cell.SiteGradient(gcTotal, Previous[c].Int, g.Z, active);
-            Backpropagate([g.Z, g.CellUpdate, g.P, g.O], [dz, dCell, dp, dO]);
-            return (dh, dc);
+            // The five chunks' pre-activation gradients, in the layer's order [z; g; f; o; p].
+            var dA = cat([
+                cell.BoundedGateBackward(dz, g.SigmaZ),
+                TanhBackward(dCell.mul(g.F), g.G),
+                SigmoidBackward(dCell.mul(g.G), g.F),
+                SigmoidBackward(dO, g.O),
+                cell.BoundedGateBackward(dp, g.SigmaP)], 1);
+            return (dh, dc, dA, OtherBackward(input, grads, h, dA, g.Other, null));
         }
     }
 }

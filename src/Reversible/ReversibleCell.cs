@@ -1,15 +1,19 @@
 // ReversibleCell: the base of the reversible cells (RevGRU, RevLSTM) and their explicit operations.
 // Guarantees:
-//  * Infer, Forward, ForwardWithGraph give the same next-state integers for the same input and state (Infer without a
-//    buffer drops the low bits the others store, so it agrees with them only on columns no multiply touched);
-//  * Reverse and ReverseWithGraph pop the buffer in exactly the reverse order of Forward and rebuild the previous
-//    state bit for bit (ReverseWithGraph also builds the step's graph, each gate evaluated once);
+//  * Forward and ForwardWithGraph give the same next-state integers for the same input projections and state; Infer
+//    (inference, no buffer) drops the low bits they store and evaluates each gate layer over [x; other] in one
+//    product, the same function up to float rounding;
+//  * Reverse and ReverseForGradient pop the buffer in exactly the reverse order of Forward and rebuild the previous
+//    state bit for bit (ReverseForGradient also keeps the gates each step evaluated once);
 //  * a CellBackstep's Backward gives the gradients ordinary autograd gives through ForwardWithGraph's straight-through
 //    graph (rounding is the identity, d part'/d part = z*/2^s, d part'/dz = part; MacKay et al. 2018 §2.1), with each
-//    gate evaluated once per reverse step: the gates are computed with graph from leaves of the reconstructed halves
-//    (half 2 from h1^t, half 1 from the rebuilt h2^{t-1}: the same values the forward pass used), and the
-//    site gradients are computed directly (ForgettingKernels.Gradient) instead of through a graph per site;
-//  * the fused kernels and the tensor-op reference (Forgetting) give bit-identical states, buffers and site gradients.
+//    gate evaluated once per reverse step: the gates are computed without graph from the reconstructed halves (half 2
+//    from h1^t, half 1 from the rebuilt h2^{t-1}: the same values the forward pass used) and kept; the site gradients
+//    (ForgettingKernels.Gradient) and the gates' derivatives are written out (no autograd), the gradients of the
+//    projections returned and those of the weights on the other half accumulated in a GateGradients;
+//  * the fused kernels and the tensor-op reference (Forgetting) give bit-identical states, buffers and site gradients;
+//  * a gate's pre-activation is x·W_x^T + b (the input projection, CellInput.Projected, computed by the caller) plus
+//    other·W_h^T: the same function of the same tensors in every mode, so equal projections give equal gates.
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -63,11 +67,11 @@ internal abstract class ReversibleCell : nn.Module
     public CellState Infer(Tensor input, CellState state, Tensor? active = null, int step = 0)
     {
         using var _ = no_grad();
-        return Run(input, state, new LossySites(this, active, step));
+        return Run(CellInput.Raw(input), state, new LossySites(this, active, step));
     }
 
     /// <summary>One exact step through <paramref name="buffer"/>, without gradients (training by reversal's forward).</summary>
-    public CellState Forward(Tensor input, CellState state, InformationBuffer buffer, Tensor? active = null,
+    public CellState Forward(CellInput input, CellState state, InformationBuffer buffer, Tensor? active = null,
         Exemptions exempt = default, int step = 0)
     {
         using var _ = no_grad();
@@ -77,53 +81,95 @@ internal abstract class ReversibleCell : nn.Module
     /// <summary>One exact step through <paramref name="buffer"/> with the straight-through autograd graph: every new
     /// part's float equals float(int) exactly and has the gradient of z*/2^s ⊙ part + update (the reference the
     /// reversal's gradients must match, and the "backprop" training mode).</summary>
-    public CellState ForwardWithGraph(Tensor input, CellState state, InformationBuffer buffer, Tensor? active = null,
+    public CellState ForwardWithGraph(CellInput input, CellState state, InformationBuffer buffer, Tensor? active = null,
         Exemptions exempt = default, int step = 0) =>
         Run(input, state, new GraphSites(this, buffer, active, exempt, step));
 
     /// <summary>Rebuilds the previous state from <paramref name="next"/> and the same input, without gradients,
     /// popping the buffer in exactly the reverse order of <see cref="Forward"/>.</summary>
-    public CellState Reverse(Tensor input, CellState next, InformationBuffer buffer, Tensor? active = null,
+    public CellState Reverse(CellInput input, CellState next, InformationBuffer buffer, Tensor? active = null,
         Exemptions exempt = default, int step = 0)
     {
         using var _ = no_grad();
-        return Back(input, next, new Inverter(this, buffer, active, exempt), graph: false).Previous;
+        return Back(input, next, new Inverter(this, buffer, active, exempt)).Previous;
     }
 
-    /// <summary>Rebuilds the previous state like <see cref="Reverse"/>, evaluating every gate once with graph; the
-    /// returned step backpropagates gradients of <paramref name="next"/> to the previous state, the parameters and
-    /// <paramref name="input"/> (a leaf or a tensor with graph: its gradient accumulates).</summary>
-    public CellBackstep ReverseWithGraph(Tensor input, CellState next, InformationBuffer buffer, Tensor? active = null,
-        Exemptions exempt = default, int step = 0) =>
-        Back(input, next, new Inverter(this, buffer, active, exempt), graph: true);
+    /// <summary>Rebuilds the previous state like <see cref="Reverse"/>, evaluating every gate once and keeping what
+    /// the step's backward needs; the returned step backpropagates gradients of <paramref name="next"/> to the previous
+    /// state and to <paramref name="input"/>'s projections (no graph).</summary>
+    public CellBackstep ReverseForGradient(CellInput input, CellState next, InformationBuffer buffer, Tensor? active = null,
+        Exemptions exempt = default, int step = 0)
+    {
+        using var _ = no_grad();
+        return Back(input, next, new Inverter(this, buffer, active, exempt));
+    }
 
     /// <summary>The cell's step: gates and sites in forward order (the sites decide lossy, buffered or graph).</summary>
-    private protected abstract CellState Run(Tensor input, CellState state, ForwardSites sites);
+    private protected abstract CellState Run(CellInput input, CellState state, ForwardSites sites);
 
-    /// <summary>The cell's reverse step: gates from leaves of <paramref name="next"/> and of the rebuilt halves (with
-    /// graph when <paramref name="graph"/>), the previous parts from <paramref name="source"/> in reverse site order.</summary>
-    private protected abstract CellBackstep Back(Tensor input, CellState next, Inverter source, bool graph);
+    /// <summary>The cell's reverse step (no graph): gates from <paramref name="next"/> and the rebuilt halves, the
+    /// previous parts from <paramref name="source"/> in reverse site order; the returned step keeps the gates' values
+    /// for its Backward.</summary>
+    private protected abstract CellBackstep Back(CellInput input, CellState next, Inverter source);
 
     /// <summary>Keep gate with the forgetting bound: z = m·σ(a) + (1 − m).</summary>
-    protected Tensor BoundedGate(Tensor preActivation)
+    protected Tensor BoundedGate(Tensor preActivation) => BoundedGate(preActivation, out _);
+
+    /// <summary><see cref="BoundedGate(Tensor)"/>, and σ(a) <paramref name="sigma"/> (for its derivative).</summary>
+    protected Tensor BoundedGate(Tensor preActivation, out Tensor sigma)
     {
         var m = Limit.Scale;
-        var s = sigmoid(preActivation);
-        return m == 1f ? s : s.mul(Scalars.Float32(m)).add_(Scalars.Float32(1f - m), Scalars.UnitAlpha);
+        sigma = sigmoid(preActivation);
+        return m == 1f ? sigma : sigma.mul(Scalars.Float32(m)).add_(Scalars.Float32(1f - m), Scalars.UnitAlpha);
     }
 
-    /// <summary>float(part) as a leaf that requires grad (with <paramref name="graph"/>), else a plain float.</summary>
-    private protected Tensor Leaf(Tensor partInt, bool graph)
+    /// <summary>dL/da of a bounded gate from dL/dz and its σ(a): dz ⊙ m·σ(1 − σ).</summary>
+    protected Tensor BoundedGateBackward(Tensor dz, Tensor sigma)
     {
-        var f = Format.ToFloat(partInt);
-        return graph ? f.requires_grad_(true) : f;
+        var d = SigmoidBackward(dz, sigma);
+        var m = Limit.Scale;
+        return m == 1f ? d : d.mul_(Scalars.Float32(m));
+    }
+
+    /// <summary>dL/da of y = σ(a) from dL/dy and y: dy ⊙ y(1 − y).</summary>
+    protected static Tensor SigmoidBackward(Tensor dy, Tensor y) => dy.mul(y).mul_(y.neg().add_(Scalars.Float32(1f), Scalars.UnitAlpha));
+
+    /// <summary>dL/da of y = tanh(a) from dL/dy and y: dy ⊙ (1 − y²).</summary>
+    protected static Tensor TanhBackward(Tensor dy, Tensor y) => dy.mul(y.mul(y).neg_().add_(Scalars.Float32(1f), Scalars.UnitAlpha));
+
+    /// <summary>The gradients of one gate layer's pre-activation a = projection + other·W_h^T given dL/da: dL/d other
+    /// is added to <paramref name="dOther"/> (or returned when null), W_h's gradient accumulates in
+    /// <paramref name="grads"/>; dL/d projection is dL/da itself.</summary>
+    protected static Tensor OtherBackward(CellInput input, GateGradients grads, int gate, Tensor dPre, Tensor other, Tensor? dOther)
+    {
+        grads.Other[gate].addmm_(dPre.t(), other, 1, 1);
+        var weight = input.Weights!.Other[gate];
+        return dOther is null ? dPre.mm(weight) : dOther.addmm_(dPre, weight, 1, 1);
     }
 
     /// <summary>Name of state part <paramref name="index"/> in error messages (h1, h2, c1, c2).</summary>
     protected abstract string PartName(int index);
 
-    /// <summary><paramref name="layer"/> applied to [x; other].</summary>
-    protected static Tensor Linear(Linear layer, Tensor x, Tensor other) => layer.forward(cat([x, other], 1));
+    /// <summary>The gate layers, each over [x; other half] (InputSize + Half columns), in the order of
+    /// <see cref="CellInput"/>'s tensors.</summary>
+    protected abstract IReadOnlyList<Linear> GateLayers { get; }
+
+    /// <summary>The gate layers' weights as views of the parameters (their graph leads to the parameters).</summary>
+    public GateWeights Weights() => new(
+        [.. GateLayers.Select(l => l.weight!.narrow(1, 0, InputSize))],
+        [.. GateLayers.Select(l => l.weight!.narrow(1, InputSize, Half))],
+        [.. GateLayers.Select(l => l.bias!)]);
+
+    /// <summary>The input projection x·W_x^T + b of every gate layer for inputs <paramref name="x"/> [N, InputSize]
+    /// (one step's rows or a window of steps'), [N, gate outputs] each.</summary>
+    public static Tensor[] Project(Tensor x, GateWeights weights) =>
+        [.. weights.Input.Zip(weights.Bias, (w, b) => nn.functional.linear(x, w, b))];
+
+    /// <summary>Pre-activation of gate layer <paramref name="gate"/>: the step's projection plus other·W_h^T, or for a
+    /// raw input (inference) the layer over [x; other] in one product (the same function up to float rounding).</summary>
+    protected Tensor Linear(CellInput input, int gate, Tensor other) => input.X is { } x
+        ? GateLayers[gate].forward(cat([x, other], 1))
+        : addmm(input.Projected![gate], other, input.Weights!.Other[gate].t(), 1f, 1f);
 
     // ---- sites ----
 
@@ -178,10 +224,71 @@ internal abstract class ReversibleCell : nn.Module
     private protected (Tensor DPrevious, Tensor DGate, Tensor DUpdate) SiteGradient(Tensor grad, Tensor previousInt, Tensor z, Tensor? active) =>
         ForgettingSites.Gradient(Forgetting, Format, grad, previousInt, z, active);
 
-    /// <summary>Backpropagates <paramref name="grads"/> from <paramref name="roots"/> (the gates of one half).</summary>
-    private protected static void Backpropagate(Tensor[] roots, Tensor[] grads) => torch.autograd.backward(roots, grads);
-
     internal string SiteName(int index) => $"{Label}.{PartName(index)}";
+}
+
+/// <summary>The weights of a cell's gate layers split by input, one tensor per gate layer: the x columns [out, InputSize],
+/// the other half's columns [out, Half] and the bias [out], as views of the parameters.</summary>
+internal sealed record GateWeights(Tensor[] Input, Tensor[] Other, Tensor[] Bias);
+
+/// <summary>The gradients of a cell's gate weights accumulated over a reversal (zeros at first, shaped like
+/// <see cref="GateWeights"/>), owned here until <see cref="AddToParameters"/>.</summary>
+internal sealed class GateGradients : IDisposable
+{
+    public GateGradients(GateWeights shape)
+    {
+        static Tensor[] Zeros(Tensor[] ts) => [.. ts.Select(t => zeros_like(t).DetachFromDisposeScope())];
+        Input = Zeros(shape.Input);
+        Other = Zeros(shape.Other);
+        Bias = Zeros(shape.Bias);
+    }
+
+    public Tensor[] Input { get; }
+    public Tensor[] Other { get; }
+    public Tensor[] Bias { get; }
+
+    /// <summary>Backpropagates the projections x·W_x^T + b of inputs <paramref name="x"/> [N, InputSize] given their
+    /// gradients <paramref name="dProjected"/> ([N, out] per gate layer): W_x's and b's gradients accumulate here;
+    /// returns dL/dx [N, InputSize].</summary>
+    public Tensor AddProjection(Tensor x, Tensor[] dProjected, GateWeights weights)
+    {
+        using var _ = no_grad();
+        Tensor? dx = null;
+        for (var g = 0; g < dProjected.Length; g++)
+        {
+            Input[g].addmm_(dProjected[g].t(), x, 1, 1);
+            Bias[g].add_(dProjected[g].sum(dim: 0L), Scalars.UnitAlpha);
+            dx = dx is null ? dProjected[g].mm(weights.Input[g]) : dx.addmm_(dProjected[g], weights.Input[g], 1, 1);
+        }
+        return dx!;
+    }
+
+    /// <summary>Adds the accumulated gradients into <paramref name="cell"/>'s gate parameters' <c>.grad</c> (one
+    /// backward call through views of them) and frees them.</summary>
+    public void AddToParameters(ReversibleCell cell)
+    {
+        using (enable_grad())
+        {
+            var parameters = cell.Weights();
+            torch.autograd.backward([.. parameters.Input, .. parameters.Other, .. parameters.Bias], [.. Input, .. Other, .. Bias]);
+        }
+        Dispose();
+    }
+
+    /// <summary>Frees the accumulated gradients.</summary>
+    public void Dispose()
+    {
+        foreach (var t in Input.Concat(Other).Concat(Bias)) t.Dispose();
+    }
+}
+
+/// <summary>One step's input to a cell: the input projection of every gate layer ([B, out] each, bias included) and
+/// the weights the gates apply to the other half; or, for inference (<see cref="Raw"/>), the input x itself, each gate
+/// layer then applied to [x; other] in one product.</summary>
+internal readonly record struct CellInput(Tensor[]? Projected, GateWeights? Weights, Tensor? X = null)
+{
+    /// <summary>The raw input x [B, InputSize] (inference: no projection, no exactness against training).</summary>
+    public static CellInput Raw(Tensor x) => new(null, null, x);
 }
 
 /// <summary>The buffer exemptions of one layer-step: the first <see cref="H1"/> columns of h1 and <see cref="H2"/>
@@ -194,17 +301,21 @@ internal readonly record struct Exemptions(int H1 = 0, int H2 = 0, Tensor? Resto
 }
 
 /// <summary>
-/// One reversed cell step with its graph: the rebuilt previous state and the means to backpropagate the gradient of
-/// the next state through the step. Its tensors live in the caller's dispose scope.
+/// One reversed cell step with the gates' values it kept: the rebuilt previous state and the means to backpropagate
+/// the gradient of the next state through the step (no graph). Its tensors live in the caller's dispose scope.
 /// </summary>
 internal abstract class CellBackstep(CellState previous)
 {
     public CellState Previous { get; } = previous;
 
-    /// <summary>dL/d(previous parts) from dL/d(next parts) (float [B, H/2] each, in the cell's part order); parameter
-    /// gradients accumulate in .grad and the input's gradient in the input (leaf) or its graph. Call once.</summary>
-    public abstract Tensor[] Backward(IReadOnlyList<Tensor> nextGrads);
+    /// <summary>dL/d(previous parts) from dL/d(next parts) (float [B, H/2] each, in the cell's part order), and dL/d
+    /// of the step's projection of every gate layer ([B, out] each); the gradients of the weights on the other half
+    /// accumulate in <paramref name="grads"/>.</summary>
+    public abstract StepGradient Backward(IReadOnlyList<Tensor> nextGrads, GateGradients grads);
 }
+
+/// <summary>The gradients one reversed step sends back: to the previous parts and to its input projections.</summary>
+internal readonly record struct StepGradient(Tensor[] Previous, Tensor[] Projected);
 
 /// <summary>One fixed-point state part: the integers, and (when tracking gradients) a float tensor
 /// with graph whose value equals float(Int). Without a graph, <see cref="Float"/> converts afresh on

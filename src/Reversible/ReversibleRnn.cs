@@ -1,8 +1,9 @@
 // ReversibleRnn: a stack of reversible cells run over a sequence and trained by reversal (MacKay et al. 2018).
 // Guarantees: Forward keeps no per-step hidden state (final state as int32, sealed buffer, saved columns); Backward and
-// its block variant rebuild every state bit for bit and give the gradients ordinary autograd gives through
-// ForwardWithGraph (to float rounding), holding at most one step's graph (block variant: K states and K steps' graphs);
-// Step without a buffer is inference with the same cells.
+// its block variant rebuild every state bit for bit (the bottom layer's input projections come from the same windows as
+// in Forward: InputWindows) and give the gradients ordinary autograd gives through ForwardWithGraph (to float rounding),
+// written out without a graph, holding one step's kept gates and one input window (block variant: K states and K steps'
+// gates); Step without a buffer is inference with the same cells.
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -30,8 +31,8 @@ public delegate Tensor? BlockLoss(int firstStep, Tensor outputs);
 /// fixed order) and, when <see cref="SavedColumns"/> &gt; 0, the top layer's saved columns at every step
 /// (h1[:, :k] for k ≤ H/2, the whole top state for k = H) — the attention slice, exempt from the buffer.
 /// <see cref="Backward(ReversalTape, Func{int, Tensor}, Func{int, Tensor, Tensor}, IReadOnlyList{IReadOnlyList{Tensor}}, bool, Action{int, RnnState}, Action{int, Tensor})"/> walks back from the last step: it rebuilds each layer's previous state exactly
-/// (bit for bit), evaluating each gate once with graph, and backpropagates through that step, so at most one
-/// step's activations are alive at a time. Rows past their length (<c>lengths</c>) are frozen: no bits are
+/// (bit for bit), evaluating each gate once and keeping its values, and backpropagates through that step (written out,
+/// no autograd graph), so at most one step's activations (and one window of input projections) are alive at a time. Rows past their length (<c>lengths</c>) are frozen: no bits are
 /// consumed and gradients pass through unchanged.
 /// </summary>
 public sealed class ReversibleRnn : nn.Module
@@ -85,6 +86,15 @@ public sealed class ReversibleRnn : nn.Module
     /// <summary>State parts per layer: 2 for RevGRU (h1, h2), 4 for RevLSTM (h1, h2, c1, c2).</summary>
     public int PartCount => cells[0].PartCount;
 
+    /// <summary>Steps per window of the bottom layer's input projection (<see cref="InputWindows"/>): one product per
+    /// gate layer and window. Forward records it in its tape, and the reversal uses the tape's windows.</summary>
+    public int InputWindow
+    {
+        get => _inputWindow;
+        set => _inputWindow = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "an input window needs at least one step");
+    }
+    private int _inputWindow = 4;
+
     /// <summary>The cell of layer <paramref name="layer"/>.</summary>
     internal ReversibleCell CellAt(int layer) => cells[layer];
 
@@ -104,26 +114,38 @@ public sealed class ReversibleRnn : nn.Module
     public RnnState ZeroState(int batch) => new([.. cells.Select(c => new CellState(
         [.. Enumerable.Range(0, c.PartCount).Select(_ => new Part(zeros(batch, HiddenSize / 2, ScalarType.Int64), null, Format))]))]);
 
-    /// <summary>One step of every layer (no gradients) from <paramref name="input"/> [batch, input size] and
-    /// <paramref name="state"/>; rows where <paramref name="active"/> is false keep their state. With a null
-    /// <paramref name="buffer"/> (the only choice outside this assembly) this is plain inference (translation): the same
-    /// cells, the forgotten low bits are dropped instead of stored; <see cref="Forward"/> passes its buffer.
-    /// <paramref name="step"/> names the step in range errors; <paramref name="layerInputMasks"/> as in
-    /// <see cref="Forward"/>.</summary>
-    public RnnState Step(Tensor input, RnnState state, Tensor? active = null, int step = 0,
-        InformationBuffer? buffer = null, IReadOnlyList<Tensor?>? layerInputMasks = null)
+    /// <summary>One inference step of every layer (no gradients, no buffer: the forgotten low bits are dropped) from
+    /// <paramref name="input"/> [batch, input size] and <paramref name="state"/>: the same cells as training, each step's
+    /// input projected on its own; rows where <paramref name="active"/> is false keep their state.
+    /// <paramref name="step"/> names the step in range errors.</summary>
+    public RnnState Step(Tensor input, RnnState state, Tensor? active = null, int step = 0)
     {
         using var _ = no_grad();
         var next = new CellState[Layers];
         for (var l = 0; l < Layers; l++)
+            next[l] = cells[l].Infer(l == 0 ? input : next[l - 1].Output, state[l], active, step);
+        return new RnnState(next);
+    }
+
+    /// <summary>One exact step of every layer through <paramref name="buffer"/> (no gradients): the bottom layer's input
+    /// <paramref name="bottom"/> (its window's projection rows), the others' projected here.</summary>
+    private RnnState StepBuffered(CellInput bottom, RnnState state, Tensor? active, int step, InformationBuffer buffer,
+        IReadOnlyList<Tensor?>? layerInputMasks, GateWeights[] weights)
+    {
+        var next = new CellState[Layers];
+        for (var l = 0; l < Layers; l++)
         {
-            var x = l == 0 ? input : Dropped(next[l - 1].Output, layerInputMasks, l);
-            next[l] = buffer is null
-                ? cells[l].Infer(x, state[l], active, step)
-                : cells[l].Forward(x, state[l], buffer, active, ExemptionsOf(l), step);
+            var input = l == 0 ? bottom : Projected(Dropped(next[l - 1].Output, layerInputMasks, l), weights[l]);
+            next[l] = cells[l].Forward(input, state[l], buffer, active, ExemptionsOf(l), step);
         }
         return new RnnState(next);
     }
+
+    /// <summary>The gate weights of every layer as views of the parameters.</summary>
+    private GateWeights[] Weights() => [.. cells.Select(c => c.Weights())];
+
+    /// <summary>A layer's input <paramref name="x"/> [B, size] projected on its own (layers above the bottom).</summary>
+    private static CellInput Projected(Tensor x, GateWeights weights) => new(ReversibleCell.Project(x, weights), weights);
 
     /// <summary>The top layer's saved (attention) columns of a state, as int32 [B, k].</summary>
     public Tensor SavedOf(RnnState state)
@@ -159,10 +181,12 @@ public sealed class ReversibleRnn : nn.Module
         saved?[0].copy_(SavedOf(initial));
         onState?.Invoke(0, initial);
         var state = initial;
+        var weights = Weights();
+        using var windows = new InputWindows(weights[0], inputAt, InputWindow, steps, InputWindowMode.NoGraph);
         for (var t = 0; t < steps; t++)
         {
             using var scope = NewDisposeScope();
-            var next = Step(inputAt(t), state, ActiveAt(lengths, t), t, buffer, layerInputMasks);
+            var next = StepBuffered(windows.At(t), state, ActiveAt(lengths, t), t, buffer, layerInputMasks, weights);
             saved?[t + 1].copy_(SavedOf(next));
             onState?.Invoke(t + 1, next);
             next.MoveToOuterDisposeScope();
@@ -172,7 +196,7 @@ public sealed class ReversibleRnn : nn.Module
         buffer.Seal();
         var final = CompactState.From(state);
         if (!ReferenceEquals(state, initial)) state.Dispose();
-        return new ReversalTape(this, steps, batch, final, buffer, saved, lengths, layerInputMasks);
+        return new ReversalTape(this, steps, batch, final, buffer, saved, lengths, layerInputMasks, InputWindow);
     }
 
     /// <summary>
@@ -194,7 +218,7 @@ public sealed class ReversibleRnn : nn.Module
         IReadOnlyList<IReadOnlyList<Tensor>>? finalGradients = null, bool computeGradients = true,
         Action<int, RnnState>? onReconstructed = null, Action<int, Tensor>? inputGradient = null)
     {
-        var walk = new ReverseWalk(this, tape, finalGradients);
+        using var walk = new ReverseWalk(this, tape, finalGradients, inputAt, inputGradient, computeGradients);
         for (var t = tape.Steps - 1; t >= 0; t--)
         {
             using var scope = NewDisposeScope();
@@ -209,8 +233,8 @@ public sealed class ReversibleRnn : nn.Module
                     walk.AddOutputGradient(g);
                 }
             }
-            if (computeGradients) walk.ReverseStep(t, inputAt, inputGradient);
-            else walk.Rebuild(t, inputAt);
+            if (computeGradients) walk.ReverseStep(t);
+            else walk.Rebuild(t);
             onReconstructed?.Invoke(t, walk.State);
             walk.EndStep();
         }
@@ -219,9 +243,9 @@ public sealed class ReversibleRnn : nn.Module
 
     /// <summary>
     /// Training by reversal in blocks of <paramref name="block"/> steps: for each block, last first, the states are
-    /// rebuilt with graph, each gate evaluated once (K + 1 states and K steps' graphs kept), <paramref name="loss"/> is
-    /// evaluated once on the block's top outputs [K, B, H] (one batched attention, generator and loss instead of K) and
-    /// backpropagated, then the K steps' graphs are backpropagated last to first. Same gradients as the per-step
+    /// rebuilt, each gate evaluated once (K + 1 states and K steps' gates kept), <paramref name="loss"/> is evaluated
+    /// once on the block's top outputs [K, B, H] (one batched attention, generator and loss instead of K) and
+    /// backpropagated, then the K steps are backpropagated last to first. Same gradients as the per-step
     /// <see cref="Backward(ReversalTape, Func{int, Tensor}, Func{int, Tensor, Tensor}, IReadOnlyList{IReadOnlyList{Tensor}}, bool, Action{int, RnnState}, Action{int, Tensor})"/>; with <paramref name="block"/> = 1 it is that method (each gate evaluated once).
     /// <paramref name="finalGradients"/>, <paramref name="inputGradient"/> and <paramref name="onReconstructed"/> as there.
     /// </summary>
@@ -234,19 +258,19 @@ public sealed class ReversibleRnn : nn.Module
             return Backward(tape, inputAt, (t, output) => loss(t, output.unsqueeze(0)), finalGradients,
                 onReconstructed: onReconstructed, inputGradient: inputGradient);
 
-        var walk = new ReverseWalk(this, tape, finalGradients);
+        using var walk = new ReverseWalk(this, tape, finalGradients, inputAt, inputGradient, gradients: true);
         for (var end = tape.Steps; end > 0;)
         {
             var start = (end - 1) / block * block;
             using var scope = NewDisposeScope();
-            // 1. Rebuild the block's states with graph, each gate evaluated once, keeping the steps' graphs:
+            // 1. Rebuild the block's states, each gate evaluated once, keeping the steps' gates:
             //    states[i] is the state before step start + i.
             var states = new RnnState[end - start + 1];
             var kept = new KeptStep[end - start][];
             states[^1] = walk.State;
             for (var t = end - 1; t >= start; t--)
             {
-                kept[t - start] = walk.RebuildWithGraph(t, inputAt, inputGradient);
+                kept[t - start] = walk.RebuildKeeping(t);
                 onReconstructed?.Invoke(t, walk.State);
                 states[t - start] = walk.State;
             }
@@ -264,7 +288,7 @@ public sealed class ReversibleRnn : nn.Module
             {
                 using var stepScope = NewDisposeScope();
                 if (outputGrads is not null) walk.AddOutputGradient(outputGrads[t - start]);
-                walk.BackpropagateKept(t, kept[t - start], inputGradient);
+                walk.BackpropagateKept(t, kept[t - start]);
                 walk.KeepGradients();
             }
             walk.EndBlock(states);
@@ -283,14 +307,16 @@ public sealed class ReversibleRnn : nn.Module
         using var buffer = new InformationBuffer(batch, HiddenSize / 2, Format) { Implementation = Forgetting };
         var state = new RnnState([.. initial.Layers.Select(c => new CellState([.. c.Parts.Select(p => new Part(p.Int, p.Float, Format))]))]);
         var outputs = new List<Tensor>();
+        var weights = Weights();
+        var windows = new InputWindows(weights[0], inputAt, InputWindow, steps, InputWindowMode.Graph);
         for (var t = 0; t < steps; t++)
         {
             var active = ActiveAt(lengths, t);
             var next = new CellState[Layers];
             for (var l = 0; l < Layers; l++)
             {
-                var x = l == 0 ? inputAt(t) : Dropped(next[l - 1].Output, layerInputMasks, l);
-                next[l] = cells[l].ForwardWithGraph(x, state[l], buffer, active, ExemptionsOf(l), t);
+                var input = l == 0 ? windows.At(t) : Projected(Dropped(next[l - 1].Output, layerInputMasks, l), weights[l]);
+                next[l] = cells[l].ForwardWithGraph(input, state[l], buffer, active, ExemptionsOf(l), t);
             }
             state = new RnnState(next);
             outputs.Add(state[Layers - 1].Output);
@@ -329,25 +355,34 @@ public sealed class ReversibleRnn : nn.Module
     private static Tensor Dropped(Tensor x, IReadOnlyList<Tensor?>? masks, int layer) =>
         LockedDropout.Apply(x, LockedDropout.ForLayer(masks, layer));
 
-    /// <summary>One layer's reversed step with its graph: the step, its input leaf and the tensor the leaf was detached
-    /// from.</summary>
-    private readonly record struct KeptStep(CellBackstep Step, Tensor Leaf, Tensor Input);
+    /// <summary>One layer's reversed step with its kept gates, and, above the bottom, the layer's input x.</summary>
+    private readonly record struct KeptStep(CellBackstep Step, Tensor? X);
 
     /// <summary>
     /// The state of one reversal walk: the current state (after the step being reversed) and the gradients of its
     /// parts, [layer][part]. It owns both across steps (moving them out of each step's dispose scope) and checks at
     /// the end that the buffer emptied exactly.
     /// </summary>
-    private sealed class ReverseWalk
+    private sealed class ReverseWalk : IDisposable
     {
         private readonly ReversibleRnn _rnn;
         private readonly ReversalTape _tape;
         private readonly Tensor[][] _grads;
+        private readonly GateWeights[] _weights;
+        private readonly GateGradients[]? _weightGrads;
+        private readonly InputWindows _windows;
+        private bool _finished;
         private RnnState _state;
         private RnnState? _stepStart;
         private Tensor[] _gradsAtStart;
 
-        public ReverseWalk(ReversibleRnn rnn, ReversalTape tape, IReadOnlyList<IReadOnlyList<Tensor>>? finalGradients)
+        /// <summary>A walk back from <paramref name="tape"/>'s final state (gradients <paramref name="finalGradients"/>,
+        /// or zeros) of <paramref name="rnn"/>, with the bottom layer's inputs from <paramref name="inputAt"/> and their
+        /// gradients to <paramref name="inputGradient"/> (as in Backward). With <paramref name="gradients"/> the gate
+        /// weights' gradients accumulate in the walk (written out, no graph) and <see cref="Finish"/> adds them into the
+        /// parameters'; else it only rebuilds.</summary>
+        public ReverseWalk(ReversibleRnn rnn, ReversalTape tape, IReadOnlyList<IReadOnlyList<Tensor>>? finalGradients,
+            Func<int, Tensor> inputAt, Action<int, Tensor>? inputGradient, bool gradients)
         {
             if (!ReferenceEquals(tape.Rnn, rnn)) throw new ArgumentException("tape belongs to another stack");
             _rnn = rnn;
@@ -361,6 +396,10 @@ public sealed class ReversibleRnn : nn.Module
                     ? zeros(tape.Batch, half) : finalGradients[l][p].detach().clone())];
             _stepStart = _state;
             _gradsAtStart = [.. _grads.SelectMany(g => g)];
+            using (no_grad()) _weights = rnn.Weights();
+            _weightGrads = gradients ? [.. _weights.Select(w => new GateGradients(w))] : null;
+            _windows = new InputWindows(_weights[0], inputAt, tape.InputWindow, tape.Steps,
+                gradients ? InputWindowMode.Reversal : InputWindowMode.NoGraph, _weightGrads?[0], inputGradient);
         }
 
         public RnnState State => _state;
@@ -369,73 +408,63 @@ public sealed class ReversibleRnn : nn.Module
         public void AddOutputGradient(Tensor outputGrad) => AddTo(_grads[_rnn.Layers - 1], outputGrad);
 
         /// <summary>Reverses step <paramref name="t"/> of every layer, top first, without graph.</summary>
-        public void Rebuild(int t, Func<int, Tensor> inputAt)
+        public void Rebuild(int t)
         {
             using var noGrad = no_grad();
             using var phase = PhaseProfiler.Measure(Phase.Rebuild);
             var active = ActiveAt(_tape.Lengths, t);
             for (var l = _rnn.Layers - 1; l >= 0; l--)
             {
-                var x = l == 0 ? inputAt(t) : Dropped(_state[l - 1].Output, _tape.LayerInputMasks, l);
-                var prev = _rnn.cells[l].Reverse(x, _state[l], _tape.Buffer, active, _rnn.ExemptionsAt(l, _tape, t), t);
+                var input = l == 0 ? _windows.At(t) : Projected(Dropped(_state[l - 1].Output, _tape.LayerInputMasks, l), _weights[l]);
+                var prev = _rnn.cells[l].Reverse(input, _state[l], _tape.Buffer, active, _rnn.ExemptionsAt(l, _tape, t), t);
                 _state = _state.With(l, prev);
             }
         }
 
-        /// <summary>Reverses step <paramref name="t"/> of every layer with graph, each gate evaluated once, and
-        /// backpropagates the current gradients through it.</summary>
-        public void ReverseStep(int t, Func<int, Tensor> inputAt, Action<int, Tensor>? inputGradient) =>
-            BackpropagateKept(t, RebuildWithGraph(t, inputAt, inputGradient), inputGradient);
+        /// <summary>Reverses step <paramref name="t"/> of every layer, each gate evaluated once, and backpropagates the
+        /// current gradients through it.</summary>
+        public void ReverseStep(int t) => BackpropagateKept(t, RebuildKeeping(t));
 
-        /// <summary>Reverses step <paramref name="t"/> of every layer, top first, with graph (each gate evaluated once)
-        /// and returns the layers' graphs for <see cref="BackpropagateKept"/>, to be called once the step's gradients
-        /// are known (in a block: after the block's loss). The walk's state becomes the one before the step.</summary>
-        public KeptStep[] RebuildWithGraph(int t, Func<int, Tensor> inputAt, Action<int, Tensor>? inputGradient)
+        /// <summary>Reverses step <paramref name="t"/> of every layer, top first, each gate evaluated once, and returns
+        /// the layers' kept gates for <see cref="BackpropagateKept"/>, to be called once the step's gradients are known
+        /// (in a block: after the block's loss). The walk's state becomes the one before the step.</summary>
+        public KeptStep[] RebuildKeeping(int t)
         {
+            using var noGrad = no_grad();
+            using var phase = PhaseProfiler.Measure(Phase.Rebuild);
             var active = ActiveAt(_tape.Lengths, t);
             var next = _state;
             var kept = new KeptStep[_rnn.Layers];
             for (var l = _rnn.Layers - 1; l >= 0; l--)
             {
-                var (x, input) = Input(t, l, next, inputAt, inputGradient);
-                CellBackstep step;
-                using (PhaseProfiler.Measure(Phase.Rebuild))
-                    step = _rnn.cells[l].ReverseWithGraph(x, next[l], _tape.Buffer, active, _rnn.ExemptionsAt(l, _tape, t), t);
-                kept[l] = new KeptStep(step, x, input);
+                var x = l == 0 ? null : Dropped(next[l - 1].Output, _tape.LayerInputMasks, l);
+                var input = x is null ? _windows.At(t) : Projected(x, _weights[l]);
+                var step = _rnn.cells[l].ReverseForGradient(input, next[l], _tape.Buffer, active, _rnn.ExemptionsAt(l, _tape, t), t);
+                kept[l] = new KeptStep(step, x);
                 _state = _state.With(l, step.Previous);
             }
             return kept;
         }
 
-        /// <summary>Backpropagates the current gradients through the kept graphs of step <paramref name="t"/>, top
-        /// layer first (each layer's input gradient joins the layer below's before that layer runs).</summary>
-        public void BackpropagateKept(int t, KeptStep[] kept, Action<int, Tensor>? inputGradient)
+        /// <summary>Backpropagates the current gradients through the kept gates of step <paramref name="t"/>, top layer
+        /// first: each layer's input gradient joins the layer below's before that layer runs; the bottom layer's
+        /// projection gradients go to its input window (which backpropagates into the weights and inputs after its first
+        /// step).</summary>
+        public void BackpropagateKept(int t, KeptStep[] kept)
         {
-            for (var l = _rnn.Layers - 1; l >= 0; l--)
-                Backpropagate(t, l, kept[l].Step, kept[l].Leaf, kept[l].Input, inputGradient);
-        }
-
-        /// <summary>The input of layer <paramref name="l"/> at step <paramref name="t"/> (<paramref name="next"/>: the
-        /// state after the step) as a leaf x, and the tensor it was detached from.</summary>
-        private (Tensor Leaf, Tensor Input) Input(int t, int l, RnnState next, Func<int, Tensor> inputAt, Action<int, Tensor>? inputGradient)
-        {
-            Tensor input;
-            if (l > 0) input = Dropped(next[l - 1].Output, _tape.LayerInputMasks, l);
-            else if (inputGradient is not null) using (no_grad()) input = inputAt(t);
-            else input = inputAt(t);
-            return (input.detach().requires_grad_(true), input);
-        }
-
-        /// <summary>Backpropagates layer <paramref name="l"/>'s gradients through <paramref name="step"/> and sends the
-        /// input's gradient to the layer below (through its dropout mask), to the sink or into the input's graph.</summary>
-        private void Backpropagate(int t, int l, CellBackstep step, Tensor x, Tensor input, Action<int, Tensor>? inputGradient)
-        {
+            using var noGrad = no_grad();
             using var phase = PhaseProfiler.Measure(Phase.Backward);
-            _grads[l] = step.Backward(_grads[l]);
-            var xGrad = x.grad!;
-            if (l > 0) AddTo(_grads[l - 1], LockedDropout.Apply(xGrad, LockedDropout.ForLayer(_tape.LayerInputMasks, l)));
-            else if (inputGradient is not null) inputGradient(t, xGrad);
-            else if (input.requires_grad) torch.autograd.backward([input], [xGrad]);
+            for (var l = _rnn.Layers - 1; l >= 0; l--)
+            {
+                var (previous, projected) = kept[l].Step.Backward(_grads[l], _weightGrads![l]);
+                _grads[l] = previous;
+                if (l == 0) _windows.Gather(t, projected);
+                else
+                {
+                    var dx = _weightGrads[l].AddProjection(kept[l].X!, projected, _weights[l]);
+                    AddTo(_grads[l - 1], LockedDropout.Apply(dx, LockedDropout.ForLayer(_tape.LayerInputMasks, l)));
+                }
+            }
         }
 
         /// <summary>Ends one step of the per-step <c>Backward</c>: keeps the new state and gradients beyond the step's
@@ -478,7 +507,17 @@ public sealed class ReversibleRnn : nn.Module
             if (!_tape.Buffer.IsEmpty)
                 throw new InvalidOperationException($"{_rnn.GetName()}: information buffer not empty after reversal (forward and reverse passes diverged)");
             _tape.Buffer.Dispose();
+            if (_weightGrads is not null)
+                for (var l = 0; l < _rnn.Layers; l++) _weightGrads[l].AddToParameters(_rnn.cells[l]);
+            _finished = true;
             return _grads;
+        }
+
+        /// <summary>Frees the input windows still open and, if the walk did not finish, the weights' gradients.</summary>
+        public void Dispose()
+        {
+            _windows.Dispose();
+            if (!_finished && _weightGrads is not null) foreach (var g in _weightGrads) g.Dispose();
         }
 
         /// <summary>Adds the gradient of a layer output float([h1; h2]) [B, H] into the h1 and h2 part gradients.</summary>
@@ -577,10 +616,12 @@ public sealed class ReversalTape : IDisposable
     /// <param name="saved">The saved columns [T+1, B, k] (int32), consumed (packed, then freed).</param>
     /// <param name="lengths">The rows' lengths (copied at the narrowest integer type).</param>
     /// <param name="layerInputMasks">The between-layer masks of the forward pass (copied as bits).</param>
+    /// <param name="inputWindow">The forward pass's <see cref="ReversibleRnn.InputWindow"/>.</param>
     internal ReversalTape(ReversibleRnn rnn, int steps, int batch, CompactState final, InformationBuffer buffer,
-        Tensor? saved, Tensor? lengths, IReadOnlyList<Tensor?>? layerInputMasks)
+        Tensor? saved, Tensor? lengths, IReadOnlyList<Tensor?>? layerInputMasks, int inputWindow)
     {
         Rnn = rnn;
+        InputWindow = inputWindow;
         Steps = steps;
         Batch = batch;
         _final = final;
@@ -610,6 +651,8 @@ public sealed class ReversalTape : IDisposable
 
     /// <summary>The stack that wrote this tape.</summary>
     public ReversibleRnn Rnn { get; }
+    /// <summary>Steps per input-projection window of the forward pass (the reversal projects in the same windows).</summary>
+    public int InputWindow { get; }
     /// <summary>Time steps of the forward pass.</summary>
     public int Steps { get; }
     /// <summary>Batch rows.</summary>

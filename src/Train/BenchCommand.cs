@@ -19,7 +19,7 @@ internal static class BenchCommand
         var batches = new Option<int>("--batches") { Description = "timed training steps per config per round", DefaultValueFactory = _ => 4 };
         var warmup = new Option<int>("--warmup") { Description = "untimed training steps per config first", DefaultValueFactory = _ => 1 };
         var rounds = new Option<int>("--rounds") { Description = "rounds (configs interleaved within each)", DefaultValueFactory = _ => 5 };
-        var profile = new Option<bool>("--profile") { Description = "phase profile of reversal training (forward, bank, rebuild, replay, attention, backward, ...)" };
+        var profile = new Option<bool>("--profile") { Description = "phase profile of reversal training (forward, bank, rebuild, attention, backward, ...)" };
         var json = new Option<bool>("--json") { Description = "print JSON instead of tables" };
         var models = new Option<string[]>("--model") { Description = "trained run (folder or .ckpt) per config, in order: also time translating its validation split (beam 5 and greedy)", Arity = ArgumentArity.ZeroOrMore };
         var translateSentences = new Option<int>("--translate-sentences") { Description = "translate only the first N validation sentences (0 = all)", DefaultValueFactory = _ => 0 };

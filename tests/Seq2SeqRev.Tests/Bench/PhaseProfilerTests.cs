@@ -1,7 +1,7 @@
 // PhaseProfilerTests: the phase profile of a training step by reversal (src/Reversible/PhaseProfiler.cs). With
 // profiling on, every phase of a real reversal step is recorded, none is negative and together they fit inside the
-// measured step; with profiling off nothing is recorded; nested phases count exclusively and Rebuild/Replay take the
-// stack of the enclosing reversal.
+// measured step; with profiling off nothing is recorded; nested phases count exclusively and Rebuild takes the stack
+// of the enclosing reversal.
 using System.Diagnostics;
 using Seq2SeqRev.Reversible;
 using Seq2SeqRev.Tests.Seq2Seq;
@@ -13,8 +13,7 @@ namespace Seq2SeqRev.Tests.Bench;
 [Collection(TorchRngCollection.Name)]
 public sealed class PhaseProfilerTests
 {
-    // Reversal one step at a time (training.reversal_block 1, the test kit's default) rebuilds each step with graph,
-    // evaluating each gate once: there is no separate replay (only blocks of K > 1 steps replay).
+    // Every phase a reversal step records (the rebuild evaluates each gate once and keeps it: there is no replay).
     private static readonly Phase[] ReversalPhases =
     [
         Phase.Forward, Phase.Bank, Phase.DecoderRebuild, Phase.Attention, Phase.Backward,
@@ -39,9 +38,6 @@ public sealed class PhaseProfilerTests
         foreach (var phase in Enum.GetValues<Phase>()) Assert.True(totals.Seconds(phase) >= 0, $"{phase}: {totals.Seconds(phase)}");
         foreach (var phase in ReversalPhases) Assert.True(totals.Count(phase) > 0, $"{phase} not recorded");
         Assert.Equal(0, totals.Count(Phase.Rebuild));   // resolved to the decoder's or encoder's
-        Assert.Equal(0, totals.Count(Phase.Replay));
-        Assert.Equal(0, totals.Count(Phase.DecoderReplay));   // block 1: no replay (above)
-        Assert.Equal(0, totals.Count(Phase.EncoderReplay));
         Assert.True(totals.TotalSeconds <= step, $"phases {totals.TotalSeconds} s > step {step} s");
     }
 
@@ -70,8 +66,7 @@ public sealed class PhaseProfilerTests
             using (PhaseProfiler.Measure(Phase.DecoderReverse))
             {
                 Spin();
-                using (PhaseProfiler.Measure(Phase.Rebuild)) Spin();
-                using (PhaseProfiler.Measure(Phase.Replay))
+                using (PhaseProfiler.Measure(Phase.Rebuild))
                 using (PhaseProfiler.Measure(Phase.Backward)) Spin();
             }
             using (PhaseProfiler.Measure(Phase.EncoderReverse))
@@ -83,12 +78,10 @@ public sealed class PhaseProfilerTests
         var totals = PhaseProfiler.Take();
         Assert.Equal(1, totals.Count(Phase.DecoderReverse));
         Assert.Equal(1, totals.Count(Phase.DecoderRebuild));
-        Assert.Equal(1, totals.Count(Phase.DecoderReplay));
         Assert.Equal(1, totals.Count(Phase.Backward));
         Assert.Equal(1, totals.Count(Phase.EncoderReverse));
         Assert.Equal(1, totals.Count(Phase.EncoderRebuild));
         Assert.Equal(1, totals.Count(Phase.Rebuild));
-        Assert.Equal(0, totals.Count(Phase.Replay));
         Assert.True(totals.TotalSeconds <= outer);
         foreach (var phase in Enum.GetValues<Phase>()) Assert.True(totals.Seconds(phase) >= 0);
         Assert.True(PhaseProfiler.Take().IsEmpty);   // Take clears

@@ -164,29 +164,34 @@ public class FastReversalTests
         for (var t = 0; t < reference.Count; t++) Assert.True(reference[t].SequenceEqual(fused[t]), $"state after step {t} differs");
     }
 
-    public static TheoryData<ReversibleCellKind, string, int, int, int> GradientCases()
+    public static TheoryData<ReversibleCellKind, string, int, int, int, int> GradientCases()
     {
-        // cell, max forget bits, layers, saved columns (hidden 8: 3 = some of h1, 8 = the whole top state), block
-        var data = new TheoryData<ReversibleCellKind, string, int, int, int>();
+        // cell, max forget bits, layers, saved columns (hidden 8: 3 = some of h1, 8 = the whole top state), block, input
+        // window (aligned with the block or not, shorter, longer, one step, the whole sequence)
+        var data = new TheoryData<ReversibleCellKind, string, int, int, int, int>();
         foreach (var kind in new[] { ReversibleCellKind.RevGRU, ReversibleCellKind.RevLSTM })
         {
             foreach (var bits in new[] { "1", "2", "3", "5", "none" })
-                data.Add(kind, bits, bits is "1" or "none" ? 2 : 1, bits == "5" ? 8 : 3, bits is "2" or "none" ? 7 : 1);
-            data.Add(kind, "3", 3, 0, 4);
-            data.Add(kind, "3", 2, 8, 80);
+                data.Add(kind, bits, bits is "1" or "none" ? 2 : 1, bits == "5" ? 8 : 3, bits is "2" or "none" ? 7 : 1,
+                    bits switch { "1" => 4, "2" => 3, "3" => 80, "5" => 1, _ => 7 });
+            data.Add(kind, "3", 3, 0, 4, 5);
+            data.Add(kind, "3", 2, 8, 80, 4);
+            data.Add(kind, "2", 1, 3, 4, 6);
         }
         return data;
     }
 
-    /// <summary>Reversal (per step or in blocks) against autograd through ForwardWithGraph over 80 steps with
-    /// random lengths: every rebuilt state bit for bit, every gradient (parameters, inputs, initial state) close.</summary>
+    /// <summary>Reversal (per step or in blocks, any input window) against autograd through ForwardWithGraph over 80
+    /// steps with random lengths: every rebuilt state bit for bit, every gradient (parameters, inputs, initial state)
+    /// close. The stack's window changes after the forward pass: the reversal must use the tape's.</summary>
     [Theory]
     [MemberData(nameof(GradientCases))]
-    public void ReversalGradientsEqualAutogradOverLongSequences(ReversibleCellKind kind, string bits, int layers, int saved, int block)
+    public void ReversalGradientsEqualAutogradOverLongSequences(ReversibleCellKind kind, string bits, int layers, int saved, int block, int window)
     {
         using var _ = NewDisposeScope();
         const int steps = 80, batch = 5, input = 4, hidden = 8;
         var rnn = ReversalTestKit.MakeRnn(kind, input, hidden, layers, ForgetLimit.Parse(bits), saved, 23);
+        rnn.InputWindow = window;
         if (kind == ReversibleCellKind.RevLSTM)   // keep c and h of the RevLSTM inside the fixed-point range over 80 steps
             using (no_grad()) foreach (var p in rnn.parameters()) p.mul_(Scalars.Float32(0.5f));
         var (x, lengths) = ReversalTestKit.RandomBatch(steps, batch, input, 29);
@@ -212,6 +217,8 @@ public class FastReversalTests
         var recorded = new List<long[]>();
         static long[] Ints(RnnState s) => [.. s.Layers.SelectMany(c => c.Parts.SelectMany(p => p.Int.data<long>().ToArray()))];
         var tape = rnn.Forward(t => x[t], steps, lengths, Initial(graph: false), masks, onState: (t, s) => recorded.Add(Ints(s)));
+        Assert.Equal(window, tape.InputWindow);
+        rnn.InputWindow = window + 1;
         var rebuilt = 0;
         void Check(int t, RnnState s)
         {
