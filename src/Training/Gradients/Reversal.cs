@@ -35,6 +35,9 @@ public sealed class Reversal(ReversibleSeq2Seq model, int block = 1) : IGradient
     {
         var encoder = model.Encoder;
         var decoder = model.Decoder;
+        // The decoder's input projections in windows of one block: each block then holds exactly its own window
+        // (blocks of one step: no window beyond the step, the least memory).
+        decoder.Rnn.InputWindow = Block;
 
         // 1. Forward passes without gradients: only the tapes survive. The decoder starts from the encoder's final state;
         //    the encoder's tape then drops it (the decoder's reversal rebuilds it), and the batch's tensors and the float
