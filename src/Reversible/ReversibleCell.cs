@@ -3,8 +3,8 @@
 //  * Forward and ForwardWithGraph give the same next-state integers for the same input projections and state; Infer
 //    (inference, no buffer) drops the low bits they store and evaluates each gate layer over [x; other] in one
 //    product, the same function up to float rounding;
-//  * Reverse and ReverseForGradient pop the buffer in exactly the reverse order of Forward and rebuild the previous
-//    state bit for bit (ReverseForGradient also keeps the gates each step evaluated once);
+//  * Reverse pops the buffer in exactly the reverse order of Forward and rebuilds the previous state bit for bit,
+//    keeping the gates it evaluated once for the step's backward;
 //  * a CellBackstep's Backward gives the gradients ordinary autograd gives through ForwardWithGraph's straight-through
 //    graph (rounding is the identity, d part'/d part = z*/2^s, d part'/dz = part; MacKay et al. 2018 §2.1), with each
 //    gate evaluated once per reverse step: the gates are computed without graph from the reconstructed halves (half 2
@@ -85,19 +85,11 @@ internal abstract class ReversibleCell : nn.Module
         Exemptions exempt = default, int step = 0) =>
         Run(input, state, new GraphSites(this, buffer, active, exempt, step));
 
-    /// <summary>Rebuilds the previous state from <paramref name="next"/> and the same input, without gradients,
-    /// popping the buffer in exactly the reverse order of <see cref="Forward"/>.</summary>
-    public CellState Reverse(CellInput input, CellState next, InformationBuffer buffer, Tensor? active = null,
-        Exemptions exempt = default, int step = 0)
-    {
-        using var _ = no_grad();
-        return Back(input, next, new Inverter(this, buffer, active, exempt)).Previous;
-    }
-
-    /// <summary>Rebuilds the previous state like <see cref="Reverse"/>, evaluating every gate once and keeping what
-    /// the step's backward needs; the returned step backpropagates gradients of <paramref name="next"/> to the previous
-    /// state and to <paramref name="input"/>'s projections (no graph).</summary>
-    public CellBackstep ReverseForGradient(CellInput input, CellState next, InformationBuffer buffer, Tensor? active = null,
+    /// <summary>Rebuilds the previous state (<see cref="CellBackstep.Previous"/>) from <paramref name="next"/> and the
+    /// same input, without gradients, popping the buffer in exactly the reverse order of <see cref="Forward"/>; every
+    /// gate is evaluated once and kept, so the returned step can backpropagate gradients of <paramref name="next"/> to
+    /// the previous state and to <paramref name="input"/>'s projections (no graph).</summary>
+    public CellBackstep Reverse(CellInput input, CellState next, InformationBuffer buffer, Tensor? active = null,
         Exemptions exempt = default, int step = 0)
     {
         using var _ = no_grad();

@@ -270,7 +270,7 @@ public sealed class ReversibleRnn : nn.Module
             states[^1] = walk.State;
             for (var t = end - 1; t >= start; t--)
             {
-                kept[t - start] = walk.RebuildKeeping(t);
+                kept[t - start] = walk.Rebuild(t);
                 onReconstructed?.Invoke(t, walk.State);
                 states[t - start] = walk.State;
             }
@@ -407,28 +407,15 @@ public sealed class ReversibleRnn : nn.Module
         /// <summary>Adds the gradient of the top layer's output float([h1; h2]) [B, H] into its h1 and h2 gradients.</summary>
         public void AddOutputGradient(Tensor outputGrad) => AddTo(_grads[_rnn.Layers - 1], outputGrad);
 
-        /// <summary>Reverses step <paramref name="t"/> of every layer, top first, without graph.</summary>
-        public void Rebuild(int t)
-        {
-            using var noGrad = no_grad();
-            using var phase = PhaseProfiler.Measure(Phase.Rebuild);
-            var active = ActiveAt(_tape.Lengths, t);
-            for (var l = _rnn.Layers - 1; l >= 0; l--)
-            {
-                var input = l == 0 ? _windows.At(t) : Projected(Dropped(_state[l - 1].Output, _tape.LayerInputMasks, l), _weights[l]);
-                var prev = _rnn.cells[l].Reverse(input, _state[l], _tape.Buffer, active, _rnn.ExemptionsAt(l, _tape, t), t);
-                _state = _state.With(l, prev);
-            }
-        }
-
         /// <summary>Reverses step <paramref name="t"/> of every layer, each gate evaluated once, and backpropagates the
         /// current gradients through it.</summary>
-        public void ReverseStep(int t) => BackpropagateKept(t, RebuildKeeping(t));
+        public void ReverseStep(int t) => BackpropagateKept(t, Rebuild(t));
 
         /// <summary>Reverses step <paramref name="t"/> of every layer, top first, each gate evaluated once, and returns
         /// the layers' kept gates for <see cref="BackpropagateKept"/>, to be called once the step's gradients are known
-        /// (in a block: after the block's loss). The walk's state becomes the one before the step.</summary>
-        public KeptStep[] RebuildKeeping(int t)
+        /// (in a block: after the block's loss; a walk without gradients drops them). The walk's state becomes the one
+        /// before the step.</summary>
+        public KeptStep[] Rebuild(int t)
         {
             using var noGrad = no_grad();
             using var phase = PhaseProfiler.Measure(Phase.Rebuild);
@@ -439,7 +426,7 @@ public sealed class ReversibleRnn : nn.Module
             {
                 var x = l == 0 ? null : Dropped(next[l - 1].Output, _tape.LayerInputMasks, l);
                 var input = x is null ? _windows.At(t) : Projected(x, _weights[l]);
-                var step = _rnn.cells[l].ReverseForGradient(input, next[l], _tape.Buffer, active, _rnn.ExemptionsAt(l, _tape, t), t);
+                var step = _rnn.cells[l].Reverse(input, next[l], _tape.Buffer, active, _rnn.ExemptionsAt(l, _tape, t), t);
                 kept[l] = new KeptStep(step, x);
                 _state = _state.With(l, step.Previous);
             }

@@ -38,8 +38,8 @@ public sealed record TrainingConfig
     /// checkpointing); 0 = the whole sequence at once (backprop) or one step at a time (checkpointing). Same gradients
     /// either way up to float rounding; reversal ignores it (it has its own blocks, ReversalBlock).</summary>
     public int LossShard { get; init; }
-    /// <summary>Decoder steps per block of training by reversal: the block's states are rebuilt (with their steps' graphs),
-    /// then its attention, generator and loss run as one batch; 1 = one step at a time. Default 4: faster than 1 within the
+    /// <summary>Decoder steps per block of training by reversal: the block's states are rebuilt (keeping their steps'
+    /// gates), then its attention, generator and loss run as one batch; 1 = one step at a time. Default 4: faster than 1 within the
     /// activation-memory budget (docs/BENCHMARKS.md).</summary>
     public int ReversalBlock { get; init; } = 4;
     public int ValidBeam { get; init; } = 1;

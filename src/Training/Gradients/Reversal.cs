@@ -19,11 +19,23 @@ using static TorchSharp.torch;
 
 namespace Seq2SeqRev.Training.Gradients;
 
-/// <param name="block">Decoder steps per reversal block (training.reversal_block): their attention, generator and
-/// loss run as one batch.</param>
-public sealed class Reversal(ReversibleSeq2Seq model, int block = 1) : IGradientMethod
+public sealed class Reversal : IGradientMethod
 {
-    public int Block { get; } = block >= 1 ? block : throw new ArgumentOutOfRangeException(nameof(block), block, "training.reversal_block must be at least 1");
+    private readonly ReversibleSeq2Seq model;
+
+    /// <summary>Also sets the decoder's input projection windows to one block: each block then holds exactly its own
+    /// window (blocks of one step: no window beyond the step, the least memory).</summary>
+    /// <param name="model">The reversible model.</param>
+    /// <param name="block">Decoder steps per reversal block (training.reversal_block): their attention, generator and
+    /// loss run as one batch.</param>
+    public Reversal(ReversibleSeq2Seq model, int block = 1)
+    {
+        Block = block >= 1 ? block : throw new ArgumentOutOfRangeException(nameof(block), block, "training.reversal_block must be at least 1");
+        this.model = model;
+        model.Decoder.Rnn.InputWindow = block;
+    }
+
+    public int Block { get; }
 
     /// <summary>Called between the forward and the backward pass with the two tapes, the batch and the masks (for tests:
     /// what is held then, and that the batch's tensors and the float masks are freed).</summary>
@@ -35,9 +47,6 @@ public sealed class Reversal(ReversibleSeq2Seq model, int block = 1) : IGradient
     {
         var encoder = model.Encoder;
         var decoder = model.Decoder;
-        // The decoder's input projections in windows of one block: each block then holds exactly its own window
-        // (blocks of one step: no window beyond the step, the least memory).
-        decoder.Rnn.InputWindow = Block;
 
         // 1. Forward passes without gradients: only the tapes survive. The decoder starts from the encoder's final state;
         //    the encoder's tape then drops it (the decoder's reversal rebuilds it), and the batch's tensors and the float
@@ -61,11 +70,11 @@ public sealed class Reversal(ReversibleSeq2Seq model, int block = 1) : IGradient
         using var targets = PreparedBatch.TargetsFromInputs(decTape.TgtIn, decTape.Rnn.Lengths!, 0, b.TgtSteps);
         Tensor BlockLoss(int firstStep, Tensor attentional)
         {
-            // The generator and the loss with their gradient written out (no graph per block); what goes back through the
-            // attention is the surrogate Σ attentional ⊙ dL/d(attentional), whose gradient is exactly dL/d(attentional).
-            var (nll, grad) = model.LossAndGradient(attentional.detach(), targets.narrow(0, firstStep, attentional.shape[1]).t(), b.Batch);
-            lossSum.add_(nll.to(ScalarType.Float64), Scalars.UnitAlpha);
-            return attentional.mul(grad).sum();
+            // The block's generator and loss in one piece with their gradient written out (no graph); what goes back
+            // through the attention is the surrogate Σ attentional ⊙ dL/d(attentional).
+            var (nll, surrogate) = GradientMethod.ShardedLoss(model, attentional, targets.narrow(0, firstStep, attentional.shape[1]).t(), b.Batch, 0);
+            using (nll) lossSum.add_(nll, Scalars.UnitAlpha);
+            return surrogate;
         }
         Tensor[][] dFinal;
         Tensor bankGrad;
