@@ -29,6 +29,10 @@ public sealed record BenchOptions
     public int TranslateRounds { get; init; } = 1;
     /// <summary>Sentences per search batch (as `translate --batch-size`).</summary>
     public int TranslateBatchSize { get; init; } = 32;
+    /// <summary>Replace every backprop config by its loss-head variants (<see cref="BaselineVariants"/>).</summary>
+    public bool BaselineVariants { get; init; }
+    /// <summary>Target steps per shard of the sharded variant of <see cref="BaselineVariants"/>.</summary>
+    public int VariantShard { get; init; } = 10;
     /// <summary>torch intra-op threads; null = leave TorchSharp's default (what training uses).</summary>
     public int? Threads { get; init; }
     /// <summary>Folder of corpus manifests; null = as in training.</summary>
@@ -52,6 +56,9 @@ public sealed record BenchOptions
         if (TranslateSentences < 0) throw new UserError($"--translate-sentences {TranslateSentences} must be 0 (all) or more");
         if (TranslateRounds < 1) throw new UserError($"--translate-rounds {TranslateRounds} must be at least 1");
         if (TranslateBatchSize < 1) throw new UserError($"--translate-batch-size {TranslateBatchSize} must be at least 1");
+        if (VariantShard < 1) throw new UserError($"--variant-shard {VariantShard} must be at least 1");
+        if (BaselineVariants && Models.Count > 0)
+            throw new UserError("--baseline-variants cannot be combined with --model (one run per config): time translation in a separate run");
         if (Threads is < 1) throw new UserError($"--threads {Threads} must be at least 1");
     }
 }

@@ -1,6 +1,8 @@
 // BenchReport: the result of `seq2seqrev bench`. Guarantees: ToJson has the documented shape
 // {"configs": [{"name", "training_memory", "tokens_per_second": {"median", "min", "max", ...}, ...}], "ratios": {name:
-// median / first config's median}, ...} (ratios from the unrounded medians, to 4 decimals; tokens/s to 2 decimals) with config names unique (a repeated name gets "#2", "#3", ...); "profile"
+// median / first config's median}, "fastest_baselines": {name: the fastest config of its baseline cell}, "ratios_to_fastest_baseline":
+// {name: median / that config's median}, ...} (the baseline cell of revgru/gru is gru, of revlstm/lstm lstm; a config
+// whose baseline cell is not among the configs has null there) (ratios from the unrounded medians, to 4 decimals; tokens/s to 2 decimals) with config names unique (a repeated name gets "#2", "#3", ...); "profile"
 // appears per config when profiled, "translation" per config and "translation_ratios" when runs were translated; the
 // text renderer (BenchTables) formats the same numbers.
 using System.Text.Json;
@@ -72,6 +74,17 @@ public sealed record PhaseProfile(double StepSeconds, IReadOnlyList<(string Key,
     public double OtherSeconds => Math.Max(0, StepSeconds - Phases.Sum(p => p.Seconds));
 }
 
+/// <summary>The environment variables that decide how LibTorch's OpenMP threads wait and how many there are (null = unset;
+/// read when the process started, which is when libgomp read them too).</summary>
+public sealed record OpenMpSettings(string? WaitPolicy, string? SpinCount, string? NumThreads)
+{
+    public static OpenMpSettings FromEnvironment() => new(Environment.GetEnvironmentVariable("OMP_WAIT_POLICY"),
+        Environment.GetEnvironmentVariable("GOMP_SPINCOUNT"), Environment.GetEnvironmentVariable("OMP_NUM_THREADS"));
+
+    public override string ToString() =>
+        $"OMP_WAIT_POLICY {WaitPolicy ?? "unset"}, GOMP_SPINCOUNT {SpinCount ?? "unset"}, OMP_NUM_THREADS {NumThreads ?? "unset"}";
+}
+
 public sealed record TranslationTiming(string Search, int BeamSize, IReadOnlyList<double> SentencesPerSecond, IReadOnlyList<double> Seconds)
 {
     public Spread Rate => Spread.Of(SentencesPerSecond);
@@ -81,9 +94,10 @@ public sealed record TranslationTiming(string Search, int BeamSize, IReadOnlyLis
 public sealed record TranslationResult(string Run, string Checkpoint, string Split, int Sentences, IReadOnlyList<TranslationTiming> Timings);
 
 /// <param name="RoundSeconds">Wall-clock seconds of the timed steps of each round.</param>
+/// <param name="LossHead">training.loss_head and <paramref name="LossShard"/> training.loss_shard of the config.</param>
 public sealed record BenchConfigResult(string Name, string Cell, string TrainingMemory, string Tokenizer, int BatchGroup,
     int BatchesPerRound, long SentencesPerRound, long TokensPerRound, IReadOnlyList<double> RoundSeconds, double MeanLoss,
-    PhaseProfile? Profile, TranslationResult? Translation)
+    PhaseProfile? Profile, TranslationResult? Translation, string LossHead = "written", int LossShard = 0)
 {
     public IReadOnlyList<double> TokensPerSecondByRound => [.. RoundSeconds.Select(s => s > 0 ? TokensPerRound / s : 0)];
     public Spread TokensPerSecond => Spread.Of(TokensPerSecondByRound);
@@ -94,6 +108,9 @@ public sealed record BenchConfigResult(string Name, string Cell, string Training
 public sealed record BenchReport(string Data, IReadOnlyList<string> DataDescriptions, int Batches, int Warmup, int Rounds,
     int LogicalCpus, int TorchThreads, LoadAverage? LoadStart, LoadAverage? LoadEnd, IReadOnlyList<BenchConfigResult> Configs)
 {
+    /// <summary>The OpenMP settings the process started with (OMP_WAIT_POLICY, GOMP_SPINCOUNT, OMP_NUM_THREADS; null = unset).</summary>
+    public OpenMpSettings OpenMp { get; init; } = OpenMpSettings.FromEnvironment();
+
     public bool SameBatches => Configs.Select(c => c.BatchGroup).Distinct().Count() == 1;
     public bool SharedTokenizer => Configs.Select(c => c.Tokenizer).Distinct().Count() == 1;
 
@@ -104,6 +121,32 @@ public sealed record BenchReport(string Data, IReadOnlyList<string> DataDescript
         {
             var first = Configs[0].TokensPerSecond.Median;
             return [.. Configs.Select(c => first > 0 ? c.TokensPerSecond.Median / first : double.NaN)];
+        }
+    }
+
+    /// <summary>The cell whose backprop is the baseline of <paramref name="cell"/> (revgru → gru, revlstm → lstm).</summary>
+    public static string BaselineCellOf(string cell) => cell.StartsWith("rev", StringComparison.Ordinal) ? cell[3..] : cell;
+
+    /// <summary>Per config, the index of the config with the highest median among those of its baseline cell (null when
+    /// there is none).</summary>
+    public IReadOnlyList<int?> FastestBaselines => [.. Configs.Select(c =>
+    {
+        var family = BaselineCellOf(c.Cell);
+        int? best = null;
+        for (int i = 0; i < Configs.Count; i++)
+            if (Configs[i].Cell == family && (best is null || Configs[i].TokensPerSecond.Median > Configs[best.Value].TokensPerSecond.Median))
+                best = i;
+        return best;
+    })];
+
+    /// <summary>Median tokens/s of each config over the median of the fastest config of its baseline cell (null: none).</summary>
+    public IReadOnlyList<double?> RatiosToFastestBaseline
+    {
+        get
+        {
+            var fastest = FastestBaselines;
+            return [.. Configs.Select((c, i) => fastest[i] is int b && Configs[b].TokensPerSecond.Median > 0
+                ? c.TokensPerSecond.Median / Configs[b].TokensPerSecond.Median : (double?)null)];
         }
     }
 
@@ -128,6 +171,8 @@ public sealed record BenchReport(string Data, IReadOnlyList<string> DataDescript
                 ["name"] = c.Name,
                 ["cell"] = c.Cell,
                 ["training_memory"] = c.TrainingMemory,
+                ["loss_head"] = c.LossHead,
+                ["loss_shard"] = c.LossShard,
                 ["tokenizer"] = c.Tokenizer,
                 ["batch_group"] = c.BatchGroup,
                 ["batches_per_round"] = c.BatchesPerRound,
@@ -150,6 +195,15 @@ public sealed record BenchReport(string Data, IReadOnlyList<string> DataDescript
         var ratios = new JsonObject();
         var r = Ratios;
         for (int i = 0; i < Configs.Count; i++) ratios[Configs[i].Name] = Math.Round(r[i], 4);
+        var fastest = new JsonObject();
+        var toFastest = new JsonObject();
+        var fastestIndex = FastestBaselines;
+        var fastestRatios = RatiosToFastestBaseline;
+        for (int i = 0; i < Configs.Count; i++)
+        {
+            fastest[Configs[i].Name] = fastestIndex[i] is int b ? Configs[b].Name : null;
+            toFastest[Configs[i].Name] = fastestRatios[i] is double x ? Math.Round(x, 4) : null;
+        }
 
         var root = new JsonObject
         {
@@ -166,9 +220,14 @@ public sealed record BenchReport(string Data, IReadOnlyList<string> DataDescript
                 ["torch_threads"] = TorchThreads,
                 ["load_average_start"] = Load(LoadStart),
                 ["load_average_end"] = Load(LoadEnd),
+                ["omp_wait_policy"] = OpenMp.WaitPolicy,
+                ["gomp_spincount"] = OpenMp.SpinCount,
+                ["omp_num_threads"] = OpenMp.NumThreads,
             },
             ["configs"] = configs,
             ["ratios"] = ratios,
+            ["fastest_baselines"] = fastest,
+            ["ratios_to_fastest_baseline"] = toFastest,
         };
         if (Configs.All(c => c.Translation is not null))
         {

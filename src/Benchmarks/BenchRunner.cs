@@ -148,7 +148,7 @@ public static class BenchRunner
                 e.Batches.Timed.Count, e.Batches.Timed.Sum(b => (long)b.Count), e.Batches.TimedTokens,
                 e.RoundSeconds, e.LossTokens > 0 ? e.LossSum / e.LossTokens : double.NaN,
                 o.Profile ? PhaseProfile.From(e.Phases, e.ProfiledSteps, e.ProfiledSeconds) : null,
-                e.Translation is { } tt ? TranslationResultOf(tt) : null)).ToList();
+                e.Translation is { } tt ? TranslationResultOf(tt) : null, e.Config.Training.LossHead, e.Config.Training.LossShard)).ToList();
             return new BenchReport(o.Data, groups, o.Batches, o.Warmup, o.Rounds, Environment.ProcessorCount, torch.get_num_threads(),
                 loadStart, loadEnd, results);
         }

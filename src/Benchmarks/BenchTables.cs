@@ -28,25 +28,29 @@ public static class BenchTables
     {
         string Load(LoadAverage? l) => l?.ToString() ?? "unavailable";
         var line = string.Create(C,
-            $"machine: {r.LogicalCpus} logical CPUs, torch threads {r.TorchThreads}; load average (1/5/15 min, this process included) {Load(r.LoadStart)} at start, {Load(r.LoadEnd)} at end");
+            $"machine: {r.LogicalCpus} logical CPUs, torch threads {r.TorchThreads} ({r.OpenMp}); load average (1/5/15 min, this process included) {Load(r.LoadStart)} at start, {Load(r.LoadEnd)} at end");
         var peak = Math.Max(r.LoadStart?.One ?? 0, r.LoadEnd?.One ?? 0);
         if (peak >= r.LogicalCpus) line += " -- busy: absolute numbers are noisy, the ratios less so";
         return line;
     }
 
     public static IReadOnlyList<string> ThroughputHeader { get; } =
-        ["config", "cell", "training", "tok/s median", "min", "max", "ratio", "loss"];
+        ["config", "cell", "training", "tok/s median", "min", "max", "ratio", "vs fastest baseline", "loss"];
 
     public static IEnumerable<string[]> ThroughputRows(BenchReport r)
     {
         var ratios = r.Ratios;
+        var fastest = r.FastestBaselines;
+        var toFastest = r.RatiosToFastestBaseline;
         return r.Configs.Select((c, i) =>
         {
             var s = c.TokensPerSecond;
             return new[]
             {
                 c.Name, c.Cell, c.TrainingMemory, Rate(s.Median), Rate(s.Min), Rate(s.Max),
-                ratios[i].ToString("F3", C), double.IsFinite(c.MeanLoss) ? c.MeanLoss.ToString("F3", C) : "n/a",
+                ratios[i].ToString("F3", C),
+                toFastest[i] is double x ? string.Create(C, $"{x:F3} ({r.Configs[fastest[i]!.Value].Name})") : "-",
+                double.IsFinite(c.MeanLoss) ? c.MeanLoss.ToString("F3", C) : "n/a",
             };
         });
     }
@@ -89,7 +93,7 @@ public static class BenchTables
     public static void Write(BenchReport r, IAnsiConsole console)
     {
         foreach (var line in Header(r)) console.WriteLine(line);
-        console.Write(TextTables.Spectre("training target tokens/s (ratio: median / first median)",
+        console.Write(TextTables.Spectre("training target tokens/s (ratio: median / first median; vs fastest baseline: median / the fastest median of the baseline cell)",
             ThroughputHeader, ThroughputRows(r), 3));
         if (r.Configs.Any(c => c.Profile is not null))
             console.Write(TextTables.Spectre("seconds per training step by phase",

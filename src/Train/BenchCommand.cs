@@ -1,6 +1,6 @@
 // BenchCommand: `seq2seqrev bench --config A --config B ... [--data val|synthetic] [--batches N] [--warmup N]
 // [--rounds N] [--profile] [--json] [--model RUN ...] [--translate-sentences N] [--translate-rounds N] [--threads N]
-// [key=value ...]`. Thin: parses and checks the arguments (one-line errors, exit 2), then Seq2SeqRev.Benchmarks does
+// [--baseline-variants [--variant-shard N]] [key=value ...]`. Thin: parses and checks the arguments (one-line errors, exit 2), then Seq2SeqRev.Benchmarks does
 // the work (BenchRunner) and the formatting (BenchReport.ToJson, BenchTables). Progress goes to stderr.
 using System.CommandLine;
 using Seq2SeqRev.Benchmarks;
@@ -25,9 +25,11 @@ internal static class BenchCommand
         var translateSentences = new Option<int>("--translate-sentences") { Description = "translate only the first N validation sentences (0 = all)", DefaultValueFactory = _ => 0 };
         var translateRounds = new Option<int>("--translate-rounds") { Description = "timed translation passes per run and search (median)", DefaultValueFactory = _ => 1 };
         var threads = new Option<int?>("--threads") { Description = "torch intra-op threads (default: TorchSharp's default, as in training)" };
+        var variants = new Option<bool>("--baseline-variants") { Description = "replace each backprop config by its loss-head variants (autograd, written, written in shards) so the ratio to the fastest baseline is against the best" };
+        var variantShard = new Option<int>("--variant-shard") { Description = "target steps per shard of the sharded variant", DefaultValueFactory = _ => 10 };
         var overrides = new Argument<string[]>("overrides") { Arity = ArgumentArity.ZeroOrMore, Description = "config overrides key=value for every config" };
         var command = new Command("bench", "compare training throughput (and translation speed) of configs side by side on the same batches");
-        foreach (var o in new Option[] { configs, data, batches, warmup, rounds, profile, json, models, translateSentences, translateRounds, threads })
+        foreach (var o in new Option[] { configs, data, batches, warmup, rounds, profile, json, models, translateSentences, translateRounds, threads, variants, variantShard })
             command.Options.Add(o);
         command.Arguments.Add(overrides);
         command.SetAction(p =>
@@ -46,6 +48,8 @@ internal static class BenchCommand
                 TranslateSentences = p.GetValue(translateSentences),
                 TranslateRounds = p.GetValue(translateRounds),
                 Threads = p.GetValue(threads),
+                BaselineVariants = p.GetValue(variants),
+                VariantShard = p.GetValue(variantShard),
                 Log = line => Console.Error.WriteLine(line),
             };
             // Numbers and counts first (a config count of 1 stands in for the default config), then the config files.
@@ -54,6 +58,7 @@ internal static class BenchCommand
             {
                 Configs = paths.Length == 0 ? [ConfigLoader.LoadDefault(extra)] : [.. paths.Select(path => ConfigLoader.Load(path, extra))],
             };
+            if (options.BaselineVariants) options = options with { Configs = BaselineVariants.Expand(options.Configs, options.VariantShard) };
             var report = BenchRunner.Run(options);
             if (p.GetValue(json)) Console.WriteLine(report.ToJson());
             else if (Console.IsOutputRedirected) Console.Write(BenchTables.Text(report));

@@ -26,8 +26,9 @@ internal static class CheckReversalCommand
         var seed = new Option<long>("--seed") { DefaultValueFactory = _ => 1 };
         var json = new Option<bool>("--json") { Description = "print JSON" };
         var fused = new Option<bool>("--compare-fused") { Description = "also time TorchSharp's fused nn.GRU/nn.LSTM forward+backward on the same sizes" };
+        var passes = new Option<int?>("--passes") { Description = "timed passes after one warm-up, the stack's and the fused baseline's alternating; times are medians (default 5 with --compare-fused, else 1)" };
         var command = new Command("check-reversal", "check bit-exact reversal of a random RevGRU/RevLSTM stack");
-        foreach (var o in new Option[] { cell, hidden, input, layers, batch, steps, bits, slice, seed, json, fused }) command.Options.Add(o);
+        foreach (var o in new Option[] { cell, hidden, input, layers, batch, steps, bits, slice, seed, json, fused, passes }) command.Options.Add(o);
         command.SetAction(p =>
         {
             var kind = p.GetValue(cell)?.ToLowerInvariant() switch
@@ -48,9 +49,12 @@ internal static class CheckReversalCommand
             Require(k >= 0 && (k <= h / 2 || k == h), $"--slice {k} must be in 0..{h / 2} or exactly {h}");
             var options = new ReversalCheckOptions(kind, h, p.GetValue(input), p.GetValue(layers),
                 p.GetValue(batch), p.GetValue(steps), limit, k, p.GetValue(seed));
-            var result = ReversalCheck.Run(options);
-            double? fusedSeconds = p.GetValue(fused) ? ReversalCheck.FusedForwardBackwardSeconds(options) : null;
-            Console.WriteLine(p.GetValue(json) ? ToJson(result, fusedSeconds) : ToText(result, fusedSeconds));
+            bool compare = p.GetValue(fused);
+            int n = p.GetValue(passes) ?? (compare ? 5 : 1);
+            Require(n > 0, $"--passes {n} must be at least 1");
+            var timing = CheckTiming.Measure(options, n, compare);
+            var result = timing.Result;
+            Console.WriteLine(p.GetValue(json) ? ToJson(result, timing) : ToText(result, timing));
             return result.Exact ? 0 : 1;
         });
         return command;
@@ -61,7 +65,7 @@ internal static class CheckReversalCommand
         if (!ok) throw new UserError(message);
     }
 
-    public static string ToJson(ReversalCheckResult r, double? fusedSeconds) => JsonSerializer.Serialize(new Dictionary<string, object?>
+    public static string ToJson(ReversalCheckResult r, CheckTiming timing) => JsonSerializer.Serialize(new Dictionary<string, object?>
     {
         ["cell"] = r.Options.Cell == ReversibleCellKind.RevGRU ? "revgru" : "revlstm",
         ["hidden"] = r.Options.Hidden,
@@ -76,19 +80,29 @@ internal static class CheckReversalCommand
         ["actual_bits"] = r.ActualBits,
         ["optimal_bits"] = Math.Round(r.OptimalBits, 1),
         ["reference_scheme_bits"] = r.ReferenceSchemeBits,
-        ["seconds_forward"] = Math.Round(r.SecondsForward, 4),
-        ["seconds_reverse"] = Math.Round(r.SecondsReverse, 4),
-        ["seconds_fused_forward_backward"] = fusedSeconds is double f ? Math.Round(f, 4) : null,
+        ["passes"] = timing.Forward.Count,
+        ["seconds_forward"] = Math.Round(CheckTiming.Median(timing.Forward), 4),
+        ["seconds_reverse"] = Math.Round(CheckTiming.Median(timing.Reverse), 4),
+        ["seconds_fused_forward_backward"] = timing.Fused is { } f ? Math.Round(CheckTiming.Median(f), 4) : null,
+        ["ratio_to_fused"] = timing.RatioToFused is double q ? Math.Round(q, 4) : null,
+        ["seconds_forward_passes"] = Rounded(timing.Forward),
+        ["seconds_reverse_passes"] = Rounded(timing.Reverse),
+        ["seconds_fused_passes"] = timing.Fused is { } fp ? Rounded(fp) : null,
     });
 
-    private static string ToText(ReversalCheckResult r, double? fusedSeconds)
+    private static double[] Rounded(IReadOnlyList<double> seconds) => [.. seconds.Select(s => Math.Round(s, 4))];
+
+    private static string ToText(ReversalCheckResult r, CheckTiming timing)
     {
+        double? fusedSeconds = timing.Fused is { } f ? CheckTiming.Median(f) : null;
+        var passesNote = timing.Forward.Count > 1 ? $" (medians of {timing.Forward.Count} passes)" : "";
+        var ratio = timing.RatioToFused is double q ? $"; (forward + reverse) / fused {q:F2}x" : "";
         var c = CultureInfo.InvariantCulture;
         return string.Create(c, $"""
             {(r.Exact ? "exact" : "NOT EXACT")}: {r.MismatchedValues} mismatched values
             baseline {r.BaselineBits} bits, actual {r.ActualBits} bits ({(double)r.BaselineBits / r.ActualBits:F1}x), optimal {r.OptimalBits:F0} bits ({r.BaselineBits / r.OptimalBits:F1}x), actual/optimal {r.ActualBits / r.OptimalBits:F3}
             reference-code scheme would hold {r.ReferenceSchemeBits} bits ({(double)(r.ReferenceSchemeBits ?? 0) / r.OptimalBits:F2}x optimal)
-            forward {r.SecondsForward:F3} s, reverse {r.SecondsReverse:F3} s{(fusedSeconds is double f ? $"; fused nn.{(r.Options.Cell == ReversibleCellKind.RevGRU ? "GRU" : "LSTM")} forward+backward {f:F3} s" : "")}
+            forward {CheckTiming.Median(timing.Forward):F3} s, reverse {CheckTiming.Median(timing.Reverse):F3} s{(fusedSeconds is double fs ? $"; fused nn.{(r.Options.Cell == ReversibleCellKind.RevGRU ? "GRU" : "LSTM")} forward+backward {fs:F3} s" : "")}{ratio}{passesNote}
             """);
     }
 }

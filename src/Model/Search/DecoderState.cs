@@ -83,6 +83,14 @@ public abstract class DecoderState : IDisposable
         }
     }
 
+    /// <summary>
+    /// <see cref="Select(Tensor)"/> with the row indices also on the host (<paramref name="rows"/>, the values of
+    /// <paramref name="rowIndex"/>). A state whose tensors include per-source ones (the same for every row of a source)
+    /// may keep those without copying when every new row belongs to the same source as the row in its place; the values
+    /// are those of <see cref="Select(Tensor)"/> either way.
+    /// </summary>
+    public virtual DecoderState Select(long[] rows, Tensor rowIndex) => Select(rowIndex);
+
     public void Dispose()
     {
         if (_disposed) return;

@@ -1,7 +1,8 @@
 // SearchSupport: what beam and greedy search share, so that both see exactly the same numbers: the step-and-shrink
 // loop and the masked log-probabilities.
 // Guarantees: one model Step per time step for all rows still running; rows that stop are dropped from the state
-// (Select), so work shrinks; no native tensor outlives the loop; masked log-probabilities are float64 (so cumulative
+// (Select, with the rows on the host so per-source tensors such as the memory bank are copied only when the rows' sources
+// change), so work shrinks; no native tensor outlives the loop; masked log-probabilities are float64 (so cumulative
 // sums are identical in both searches), PAD and BOS are never produced (unless they equal EOS or lie outside the
 // vocabulary), EOS is masked before MinLength.
 using Seq2SeqRev.Reversible;
@@ -56,7 +57,7 @@ internal static class SearchSupport
                     : new StepAttention(attention.to(ScalarType.Float32).contiguous().data<float>().ToArray(), (int)attention.shape[1]));
                 if (go.Rows.Length == 0) break;
                 using var rowIndex = Tokens(go.Rows, device);
-                var selected = nextState.Select(rowIndex);
+                var selected = nextState.Select(go.Rows, rowIndex);
                 state.Dispose();
                 state = selected;
                 previous = go.Tokens;

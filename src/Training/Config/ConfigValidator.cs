@@ -25,6 +25,8 @@ internal static class ConfigValidator
             Fail("model.slice", $"model.slice = {m.Slice} is not allowed with model.memory_bank = {m.MemoryBank} and model.hidden = {m.Hidden} (allowed: 1..{m.Hidden})", "model.memory_bank", "model.hidden");
         if (!m.IsReversible && c.MemoryMode == TrainingMemory.Reversal)
             Fail("training.memory", $"training.memory = reversal is not allowed for model.cell = {m.Cell} (allowed: backprop, checkpoint, auto)", "model.cell");
+        if (t.LossHeadKind == LossHead.Autograd && t.LossShard != 0)
+            Fail("training.loss_head", $"training.loss_head = autograd is not allowed with training.loss_shard = {t.LossShard} (allowed: loss_shard 0, or loss_head written)", "training.loss_shard");
         if (c.Device == "cuda")
             Fail("device", "device = cuda is not supported: this build uses the CPU-only LibTorch (allowed: cpu)");
         if (c.Data.SrcLang == c.Data.TgtLang)

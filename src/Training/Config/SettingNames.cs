@@ -13,6 +13,11 @@ public enum TrainingMemory { Reversal, Backprop, Checkpoint }
 
 public enum OptimizerKind { Sgd, Adam }
 
+/// <summary>How backprop computes the generator-and-loss gradient (training.loss_head): the written-out head
+/// (Seq2SeqModel.LossAndGradient, one [N, vocab] buffer, no autograd graph; the fastest) or autograd through logits,
+/// log-softmax and the gathered loss (the reference).</summary>
+public enum LossHead { Written, Autograd }
+
 /// <summary>A fixed list of config words and the enum values they stand for.</summary>
 public sealed class NameMap<T> where T : struct, Enum
 {
@@ -53,6 +58,8 @@ public static class SettingNames
 
     public static readonly NameMap<TrainingMemory> MemoryModes = new(("reversal", TrainingMemory.Reversal),
         ("backprop", TrainingMemory.Backprop), ("checkpoint", TrainingMemory.Checkpoint));
+
+    public static readonly NameMap<LossHead> LossHeads = new(("written", LossHead.Written), ("autograd", LossHead.Autograd));
 
     public static readonly NameMap<OptimizerKind> Optimizers = new(("sgd", OptimizerKind.Sgd), ("adam", OptimizerKind.Adam));
 

@@ -8,6 +8,7 @@ public sealed record TrainingConfig
     public static IReadOnlyList<string> BatchTypes => SettingNames.BatchTypes.Names;
     public static IReadOnlyList<string> Optimizers => SettingNames.Optimizers.Names;
     public static IReadOnlyList<string> MemoryModes => SettingNames.MemoryModes.Names;
+    public static IReadOnlyList<string> LossHeads => SettingNames.LossHeads.Names;
 
     public int Epochs { get; init; } = 30;
     /// <summary>Batch size unit: "sentences" or "tokens".</summary>
@@ -38,6 +39,10 @@ public sealed record TrainingConfig
     /// checkpointing); 0 = the whole sequence at once (backprop) or one step at a time (checkpointing). Same gradients
     /// either way up to float rounding; reversal ignores it (it has its own blocks, ReversalBlock).</summary>
     public int LossShard { get; init; }
+    /// <summary>Backprop's loss head: "written" (default; the generator and loss with their gradient written out, whole
+    /// sequence or per loss_shard; faster than autograd, docs/BENCHMARKS.md) or "autograd" (autograd through the whole
+    /// sequence's logits; loss_shard must be 0). Checkpointing and reversal always use the written-out head.</summary>
+    public string LossHead { get; init; } = "written";
     /// <summary>Decoder steps per block of training by reversal: the block's states are rebuilt (keeping their steps'
     /// gates), then its attention, generator and loss run as one batch; 1 = one step at a time. Default 4: faster than 1 within the
     /// activation-memory budget (docs/BENCHMARKS.md).</summary>
@@ -54,6 +59,7 @@ public sealed record TrainingConfig
 
     /// <summary>training.memory parsed (the resolved value; unresolved = the default for <paramref name="cell"/>).</summary>
     public TrainingMemory MemoryMode(string cell) => SettingNames.MemoryModes.Parse(Memory ?? DefaultMemoryFor(cell));
+    public LossHead LossHeadKind => SettingNames.LossHeads.Parse(LossHead);
     public OptimizerKind OptimizerKind => SettingNames.Optimizers.Parse(Optimizer);
     public Data.BatchType BatchUnit => SettingNames.BatchTypes.Parse(BatchType);
 }

@@ -25,9 +25,11 @@ public static class GradientMethod
     /// <param name="lossShard">Target steps per generator-and-loss shard (0 = whole sequence / segment), for backprop and
     /// checkpointing; reversal ignores it.</param>
     /// <param name="reversalBlock">Decoder steps per reversal block, for reversal.</param>
-    public static IGradientMethod Create(TrainingMemory memory, Seq2SeqModel model, int checkpointSegment, int lossShard = 0, int reversalBlock = 1) => memory switch
+    /// <param name="lossHead">Backprop's loss head (the others always use the written-out one); autograd needs lossShard 0.</param>
+    public static IGradientMethod Create(TrainingMemory memory, Seq2SeqModel model, int checkpointSegment, int lossShard = 0, int reversalBlock = 1,
+        LossHead lossHead = LossHead.Written) => memory switch
     {
-        TrainingMemory.Backprop => new Backprop(model, lossShard),
+        TrainingMemory.Backprop => new Backprop(model, lossShard, lossHead),
         TrainingMemory.Checkpoint => model is BaselineSeq2Seq baseline
             ? new Checkpointing(baseline, checkpointSegment, lossShard)
             : throw new NotSupportedException("training.memory = checkpoint is implemented for the baseline cells (gru, lstm) only; use reversal or backprop"),
@@ -71,17 +73,33 @@ public static class GradientMethod
     }
 }
 
-/// <summary>Ordinary backprop: one autograd graph over the whole batch (every step's activations are kept); with
-/// <paramref name="lossShard"/> &gt; 0 the generator and the loss run in shards of that many target steps
-/// (<see cref="GradientMethod.ShardedLoss"/>), so the [B, T, V] logits are never all alive.</summary>
-public sealed class Backprop(Seq2SeqModel model, int lossShard = 0) : IGradientMethod
+/// <summary>Ordinary backprop: one autograd graph over the whole batch up to the attentional vectors (every step's
+/// activations are kept). The generator and the loss: with the written-out head (the default) through
+/// <see cref="GradientMethod.ShardedLoss"/>, the whole sequence at once or, with <paramref name="lossShard"/> &gt; 0, in
+/// shards of that many target steps (the [B, T, V] logits never all alive); with the autograd head, autograd through the
+/// whole sequence's logits (the reference the written-out head equals up to float rounding).</summary>
+public sealed class Backprop : IGradientMethod
 {
+    private readonly Seq2SeqModel model;
+
+    public Backprop(Seq2SeqModel model, int lossShard = 0, LossHead lossHead = LossHead.Written)
+    {
+        if (lossHead == LossHead.Autograd && lossShard != 0)
+            throw new ArgumentException($"training.loss_head = autograd needs training.loss_shard = 0, not {lossShard}");
+        this.model = model;
+        LossShard = lossShard;
+        LossHead = lossHead;
+    }
+
     /// <summary>Target steps per generator-and-loss shard (0 = the whole sequence at once).</summary>
-    public int LossShard { get; } = lossShard;
+    public int LossShard { get; }
+
+    /// <summary>How the generator-and-loss gradient is computed.</summary>
+    public LossHead LossHead { get; }
 
     public (double LossSum, MemoryBits? Encoder, MemoryBits? Decoder) Backward(PreparedBatch b, DropoutMasks masks)
     {
-        if (LossShard > 0)
+        if (LossHead == LossHead.Written)
         {
             var (lossSum, surrogate) = GradientMethod.ShardedLoss(model, model.GraphAttentional(b, masks), b.TgtOut.t(), b.Batch, LossShard);
             using (lossSum)

@@ -88,6 +88,35 @@ public sealed class BenchCommandTests
     }
 
     [Fact]
+    public void BaselineVariantsAreShownSideBySideAndTheRatioIsAgainstTheFastest()
+    {
+        using var dir = new TempDir();
+        var (rev, gru) = BenchTestKit.TinyPair(dir);
+        var (exit, stdout, stderr) = BenchTestKit.Run("--config", rev, "--config", gru, "--data", "synthetic", "--baseline-variants",
+            "--variant-shard", "3", "--batches", "1", "--rounds", "2", "--warmup", "0", "--json", "--threads", "1");
+        Assert.True(exit == 0, stderr);
+        using var doc = JsonDocument.Parse(stdout);
+        var root = doc.RootElement;
+        string[] names = ["tiny-rev", "tiny-gru/autograd", "tiny-gru/written", "tiny-gru/written-shard3"];
+        BenchTestKit.AssertShapeAndRatios(root, names);
+        var configs = root.GetProperty("configs").EnumerateArray().ToArray();
+        Assert.Equal(["written", "autograd", "written", "written"], configs.Select(c => c.GetProperty("loss_head").GetString()!).ToArray());
+        Assert.Equal([0, 0, 0, 3], configs.Select(c => c.GetProperty("loss_shard").GetInt32()).ToArray());
+        // The same function in every variant: the mean loss of the same batches agrees up to float rounding.
+        var losses = configs.Skip(1).Select(c => c.GetProperty("mean_loss").GetDouble()).ToArray();
+        Assert.True(losses.Max() - losses.Min() <= 1e-3 * Math.Abs(losses[0]), string.Join(", ", losses));
+
+        double Median(int i) => configs[i].GetProperty("tokens_per_second").GetProperty("median").GetDouble();
+        int fastest = Enumerable.Range(1, 3).MaxBy(Median);
+        foreach (var name in names)
+            Assert.Equal(names[fastest], root.GetProperty("fastest_baselines").GetProperty(name).GetString());
+        double ratio = root.GetProperty("ratios_to_fastest_baseline").GetProperty("tiny-rev").GetDouble();
+        double expected = Median(0) / Median(fastest);
+        Assert.True(Math.Abs(ratio - expected) <= expected * (0.005 / Median(0) + 0.005 / Median(fastest)) + 0.00005, $"{ratio} vs {expected}");
+        Assert.Equal(1.0, root.GetProperty("ratios_to_fastest_baseline").GetProperty(names[fastest]).GetDouble());
+    }
+
+    [Fact]
     public void TextOutputStatesTheMachineAndRatios()
     {
         using var dir = new TempDir();
@@ -98,6 +127,7 @@ public sealed class BenchCommandTests
         Assert.Contains("machine: ", stdout);
         Assert.Contains("load average", stdout);
         Assert.Contains("torch threads", stdout);
+        Assert.Contains("OMP_WAIT_POLICY", stdout);
         Assert.Contains("batches: the same for every config", stdout);
         Assert.Contains("tiny-rev#2", stdout);   // a repeated config gets a distinct name
         Assert.Contains("1.000", stdout);
@@ -113,6 +143,7 @@ public sealed class BenchCommandTests
     [InlineData("--config {rev} --batches x", "'x'")]
     [InlineData("--config {rev} --data bogus", "--data 'bogus' is not allowed (allowed: val, synthetic)")]
     [InlineData("--config {rev} --threads 0", "--threads 0 must be at least 1")]
+    [InlineData("--config {rev} --baseline-variants --variant-shard 0", "--variant-shard 0 must be at least 1")]
     [InlineData("--config {rev} --translate-rounds 0", "--translate-rounds 0 must be at least 1")]
     public void BadInputIsOneLineError(string args, string expected)
     {

@@ -113,6 +113,7 @@ public sealed class ConfigLoaderTests : IDisposable
         ":6: training.memory = reversal is not allowed for model.cell = lstm (allowed: backprop, checkpoint, auto)")]
     [InlineData("data:\n  tgt_lang: en\n", ":2: data.tgt_lang = en equals data.src_lang")]
     [InlineData("training:\n  min_learning_rate: 0.5\n", ":2: training.min_learning_rate = 0.5 is not allowed with training.learning_rate = 0.2")]
+    [InlineData("training:\n  loss_shard: 5\n  loss_head: autograd\n", ":3: training.loss_head = autograd is not allowed with training.loss_shard = 5")]
     public void CrossKeyRules(string yaml, string expected)
     {
         var path = _files.Write("x.yaml", yaml);

@@ -1,5 +1,7 @@
 // ShardedLossTests: training.loss_shard (the generator and the loss computed and backpropagated a few target steps at a
-// time, for backprop and checkpointing) gives the same gradients and the same summed loss as the whole-sequence loss.
+// time, for backprop and checkpointing) and backprop's written-out loss head over the whole sequence (shard 0, the
+// default training.loss_head) give the same gradients and the same summed loss as autograd through the whole sequence's
+// loss (training.loss_head = autograd, the reference).
 using Xunit;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
@@ -10,6 +12,9 @@ namespace Seq2SeqRev.Tests.Seq2Seq;
 public sealed class ShardedLossTests(ITestOutputHelper output)
 {
     [Theory]
+    [InlineData("gru", 1, "backprop", 0, 0)]
+    [InlineData("lstm", 2, "backprop", 0, 0)]
+    [InlineData("revgru", 1, "backprop", 0, 0)]
     [InlineData("gru", 1, "backprop", 1, 0)]
     [InlineData("gru", 2, "backprop", 3, 0)]
     [InlineData("lstm", 1, "backprop", 2, 0)]
@@ -24,7 +29,7 @@ public sealed class ShardedLossTests(ITestOutputHelper output)
         using var scope = NewDisposeScope();
         var bank = cell.StartsWith("rev", StringComparison.Ordinal) ? "emb+slice" : "hidden";
         var config = Seq2SeqTestKit.Config(cell, bank, layers, hidden: 8, dropout: 0.3);
-        using var whole = Seq2SeqTestKit.Create(config, "backprop", seed: 5);
+        using var whole = Seq2SeqTestKit.Create(config, "backprop", seed: 5, lossHead: "autograd");
         using var sharded = Seq2SeqTestKit.Create(config, memory, seed: 6, segment: segment, lossShard: shard);
         Seq2SeqTestKit.CopyParameters(whole, sharded);
         whole.Module.train();
