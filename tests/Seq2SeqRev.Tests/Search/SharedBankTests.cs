@@ -3,6 +3,7 @@
 // scores to the last bit and the same attention weights, with beam 5 and greedy search, for a GRU and a RevGRU model.
 using Seq2SeqRev.Model;
 using Seq2SeqRev.Model.Search;
+using Seq2SeqRev.Reversible;
 using Seq2SeqRev.Tests.Seq2Seq;
 using Xunit;
 using static TorchSharp.torch;
@@ -19,7 +20,7 @@ internal sealed class CopyingBankDecoder(Seq2SeqModel model) : IStepDecoder
     public DecoderState Start(IReadOnlyList<int[]> sources)
     {
         using var state = model.Start(sources);
-        using var identity = arange(state.Rows, dtype: ScalarType.Int64);
+        using var identity = tensor(Enumerable.Range(0, (int)state.Rows).Select(i => (long)i).ToArray());
         return state.Select(identity);   // Select without host rows: the state forgets its rows' sources
     }
 
@@ -106,7 +107,7 @@ public sealed class SharedBankTests
         // Which banks share memory: writing into the expanded bank shows in the kept one only.
         using var before = shrunk.Bank.clone();
         using var expandedBefore = expanded.Bank.clone();
-        expanded.Bank.add_(1f);
+        expanded.Bank.add_(Scalars.Float32(1f), Scalars.UnitAlpha);
         Assert.True(Same(kept.Bank, expanded.Bank), "the kept bank is the expanded one");
         Assert.True(Same(shrunk.Bank, before), "the shrunk bank is a copy");
         Assert.True(Same(start.Bank.index_select(0, expandIndex), expandedBefore), "the expanded bank was a copy");
