@@ -17,6 +17,8 @@ public sealed class GlobalAttentionTests
     public void MaskedPositionsGetZeroWeightAndDoNotMatter(AttentionScore kind)
     {
         using var scope = NewDisposeScope();
+        using var one = 1f.ToScalar();
+        using var hundred = 100f.ToScalar();
         torch.manual_seed(7);
         const int batch = 2, steps = 3, sources = 5, size = 4;
         using var attention = new GlobalAttention(kind, size, size);
@@ -29,10 +31,10 @@ public sealed class GlobalAttentionTests
         var masked = weights[0, TensorIndex.Colon, TensorIndex.Slice(3, 5)];
         Assert.Equal(0f, masked.abs().max().item<float>());
         var rowSums = weights.sum(-1);
-        Assert.True(rowSums.sub(1).abs().max().item<float>() < 1e-5f, $"row sums {rowSums}");
+        Assert.True(rowSums.sub(one).abs().max().item<float>() < 1e-5f, $"row sums {rowSums}");
 
         var changed = memory.clone();
-        changed[0, TensorIndex.Slice(3, 5)] = randn(2, size) * 100;
+        changed[0, TensorIndex.Slice(3, 5)] = randn(2, size).mul(hundred);
         var (again, _) = attention.ForwardWithWeights(query, changed, mask);
         Assert.True(again.equal(output).all().item<bool>(), "the output depends on masked memory positions");
     }
