@@ -56,7 +56,7 @@ internal sealed class BenchData(string kind, ulong batchSeed, string? manifestDi
             var key = (config.Data, config.Tokenizer);
             if (!_val.TryGetValue(key, out var entry))
             {
-                var data = TrainingData.Load(config, TrainingData.Corpus(config, manifestDir), null, log);
+                var data = TrainingData.Load(config, RunCorpus.Corpus(config, manifestDir), null, log);
                 var max = config.Data.MaxLength;
                 var keep = Enumerable.Range(0, data.ValidSources.Count)
                     .Where(i => data.ValidSources[i].Length <= max && data.ValidTargets[i].Length <= max).ToList();

@@ -192,7 +192,7 @@ public static class BenchRunner
             if (runConfig.Model with { Dropout = config.Model.Dropout } != config.Model)
                 o.Log($"warning: --model {run}: its model settings differ from config {config.Name}; timing the run's own model");
             var d = runConfig.Data;
-            var corpus = TrainingData.Corpus(runConfig, o.ManifestDir);
+            var corpus = RunCorpus.Corpus(runConfig, o.ManifestDir);
             var source = corpus.PathOf(d.Valid, d.SrcLang);
             var head = new MemoryStream();
             int lines = 0;

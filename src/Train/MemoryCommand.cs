@@ -105,7 +105,8 @@ internal static class MemoryCommand
         if (checkpointPath is not null)
         {
             if (configPaths.Length > 1) throw new UserError("--checkpoint applies to a single config; give at most one --config");
-            var ckpt = Checkpoint.Load(CheckpointFile(checkpointPath));
+            var file = RunFolder.Checkpoint(checkpointPath);
+            var ckpt = Checkpoint.Load(file);
             var config = ckpt.Config(overrides);
             if (configPaths.Length == 1)
             {
@@ -114,7 +115,7 @@ internal static class MemoryCommand
                     throw new UserError($"{checkpointPath}: the checkpoint's model settings differ from {configPaths[0]}");
                 config = config with { Name = named.Name };
             }
-            else config = config with { Name = Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(CheckpointFile(checkpointPath)))) ?? "checkpoint" };
+            else config = config with { Name = Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(file))) ?? "checkpoint" };
             targets.Add(new MemoryTarget(config, ckpt));
         }
         else if (configPaths.Length == 0) targets.Add(new MemoryTarget(ConfigLoader.LoadDefault(overrides)));
@@ -136,13 +137,5 @@ internal static class MemoryCommand
         var s = c.Training.LossShard > 0 ? c.Training.LossShard : shard;
         if (c.Training.LossShard == 0) yield return Variant("-sharded", "backprop", s);
         yield return Variant("-checkpoint-sharded", "checkpoint", s);
-    }
-
-    /// <summary>A run folder means its best.ckpt (else last.ckpt).</summary>
-    private static string CheckpointFile(string path)
-    {
-        if (!Directory.Exists(path)) return path;
-        var best = Path.Combine(path, Trainer.BestFile);
-        return File.Exists(best) ? best : Path.Combine(path, Trainer.LastFile);
     }
 }

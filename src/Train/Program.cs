@@ -1,7 +1,9 @@
+// The training executable: `train`, `memory` (and its internal probe), `bench`, `check-reversal`. Guarantees: the
+// commands parse their options here and call Training, Benchmarks and Reversible; a user error is one `error:` line
+// and exit 2 (CliRunner), a model-data error likewise.
 using System.CommandLine;
 using Seq2SeqRev.Train;
 
-// Thin executable over Seq2SeqRev.Model: `train`, `memory`, `bench`, `check-reversal`.
 var root = new RootCommand("Seq2SeqRev training, memory comparison and reversal checks");
 root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(CheckReversalCommand.Create());

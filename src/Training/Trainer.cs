@@ -40,12 +40,12 @@ public sealed record TrainResult(StopReason Reason, TrainerState State, string L
 
 public static class Trainer
 {
-    public const string LastFile = "last.ckpt", BestFile = "best.ckpt", ConfigFile = "config.yaml";
+    public const string LastFile = RunFolder.LastFile, BestFile = RunFolder.BestFile, ConfigFile = RunFolder.ConfigFile;
 
     public static TrainResult Run(TrainerOptions options)
     {
         var config = options.Config;
-        var corpus = TrainingData.Corpus(config, options.ManifestDir); // config/corpus errors before anything is written
+        var corpus = RunCorpus.Corpus(config, options.ManifestDir); // config/corpus errors before anything is written
         using var housekeeping = HeapHousekeeping.FromEnvironment();    // so are environment errors
         var runDir = Path.GetFullPath(options.RunDir);
         Directory.CreateDirectory(runDir);

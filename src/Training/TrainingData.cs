@@ -1,7 +1,7 @@
 // TrainingData: the data pipeline of a run. Reads the train and valid pairs of the configured corpus, learns the
 // tokenizer pair on the training side (or reuses the one of a checkpoint), encodes both splits (no BOS/EOS: the
-// model adds them) and drops training pairs longer than data.max_length subword tokens. Guarantees: configured
-// splits are checked against the manifest first (one-line UserError naming the key); data.lowercase lowercases
+// model adds them) and drops training pairs longer than data.max_length subword tokens. Guarantees: the corpus
+// comes from RunCorpus (configured splits checked against the manifest first); data.lowercase lowercases
 // both sides before learning/encoding; validation keeps every pair and its raw reference for BLEU; the result
 // is a pure function of config + tokenizer, so a resumed run sees exactly the same examples.
 using Seq2SeqRev.Cli;
@@ -22,14 +22,7 @@ public sealed class TrainingData
     public required IReadOnlyList<string> ValidReferences { get; init; }
     public required string Summary { get; init; }
 
-    /// <summary>Finds (or downloads) the configured corpus files: every corpus error surfaces here, before a
-    /// run writes anything.</summary>
-    /// <param name="manifestDir">Folder of corpus manifests; null = data.corpora_dir if it has the manifest, else the repository's corpora/.</param>
-    public static ResolvedCorpus Corpus(RunConfig config, string? manifestDir) =>
-        new CorpusResolver(new CorpusResolverOptions { CorporaDir = config.Data.CorporaDir })
-            .Resolve(Manifest(config, manifestDir), [config.Data.SrcLang, config.Data.TgtLang]);
-
-    /// <param name="corpus">From <see cref="Corpus"/>.</param>
+    /// <param name="corpus">From <see cref="RunCorpus.Corpus"/>.</param>
     /// <param name="tokenizers">Tokenizer to reuse (resume); null = learn one on the training split.</param>
     public static TrainingData Load(RunConfig config, ResolvedCorpus corpus, TokenizerPair? tokenizers, Action<string> log)
     {
@@ -72,38 +65,6 @@ public sealed class TrainingData
             ValidReferences = valid.Select(p => p.Target).ToList(),
             Summary = summary,
         };
-    }
-
-    /// <summary>The corpus manifest of <paramref name="config"/>, after checking that every configured split exists in it.</summary>
-    public static CorpusManifest Manifest(RunConfig config, string? manifestDir)
-    {
-        var d = config.Data;
-        var manifest = CorpusManifest.Load(FindManifest(d, manifestDir));
-        CheckSplit(manifest, "data.train", d.Train);
-        CheckSplit(manifest, "data.valid", d.Valid);
-        foreach (var split in d.Test) CheckSplit(manifest, "data.test", split);
-        return manifest;
-    }
-
-    private static string FindManifest(DataConfig d, string? manifestDir)
-    {
-        var file = d.Corpus + ".yaml";
-        if (manifestDir is null && d.CorporaDir is not null && File.Exists(Path.Combine(d.CorporaDir, file)))
-            return Path.Combine(d.CorporaDir, file);
-        var dir = manifestDir ?? RepoPaths.ManifestDir();
-        var path = Path.Combine(dir, file);
-        if (!File.Exists(path))
-        {
-            IEnumerable<string?> known = Directory.Exists(dir) ? Directory.GetFiles(dir, "*.yaml").Select(Path.GetFileNameWithoutExtension).Order() : [];
-            throw new UserError($"data.corpus = {d.Corpus}: no manifest {path} (allowed: {string.Join(", ", known)})");
-        }
-        return path;
-    }
-
-    private static void CheckSplit(CorpusManifest manifest, string key, string split)
-    {
-        if (!manifest.Splits.Contains(split))
-            throw new UserError($"{key}: split '{split}' is not in corpus '{manifest.Name}' ({manifest.Source}) (allowed: {string.Join(", ", manifest.Splits)})");
     }
 
     private static List<SentencePair> Read(ResolvedCorpus corpus, string split, DataConfig d, Action<string> log)

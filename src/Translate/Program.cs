@@ -1,7 +1,9 @@
+// The inference executable: `translate`, `score` and `report`. Guarantees: it never loads the trainer (it references
+// Translation, which reads runs through Runs; ArchitectureTests checks it); `score` runs without TorchSharp; a user
+// error is one `error:` line and exit 2 (CliRunner), a model-data error likewise.
 using System.CommandLine;
 using Seq2SeqRev.Translate;
 
-// Thin executable over Seq2SeqRev.Model: `translate`, `score` and `report`.
 var root = new RootCommand("Seq2SeqRev translation and scoring");
 root.Subcommands.Add(TranslateCommand.Create());
 root.Subcommands.Add(ScoreCommand.Create());

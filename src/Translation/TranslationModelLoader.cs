@@ -1,5 +1,5 @@
 // TranslationModelLoader: turns `--model RUN_DIR_OR_CHECKPOINT` into a ready-to-decode model. Guarantees: a run
-// directory means its best.ckpt, else its last.ckpt; the model is rebuilt from the checkpoint's own config and
+// directory means its best.ckpt, else its last.ckpt (RunFolder.Checkpoint); the model is rebuilt from the checkpoint's own config and
 // tokenizers, its parameters restored and put in eval mode (reversible models decode with the same weights and
 // no information buffer); every problem — missing path, foreign/truncated/corrupted/other-version checkpoint, a
 // config this build cannot read or build, parameters that do not fit the config (only a real mismatch of names, counts,
@@ -26,25 +26,9 @@ public sealed class LoadedModel(string checkpointPath, RunConfig config, Tokeniz
 
 public static class TranslationModelLoader
 {
-    /// <summary>The checkpoint file behind <paramref name="modelPath"/> (a file, or a run directory's best/last.ckpt).</summary>
-    public static string ResolveCheckpoint(string modelPath)
-    {
-        if (!Directory.Exists(modelPath))
-        {
-            if (!File.Exists(modelPath)) throw new UserError($"{modelPath}: no such model (expected a run directory or a .ckpt file)");
-            return modelPath;
-        }
-        foreach (var name in new[] { Trainer.BestFile, Trainer.LastFile })
-        {
-            var path = Path.Combine(modelPath, name);
-            if (File.Exists(path)) return path;
-        }
-        throw new UserError($"{modelPath}: run directory has neither {Trainer.BestFile} nor {Trainer.LastFile}");
-    }
-
     public static LoadedModel Load(string modelPath)
     {
-        var path = ResolveCheckpoint(modelPath);
+        var path = RunFolder.Checkpoint(modelPath);
         var checkpoint = Checkpoint.Load(path);
         RunConfig config;
         try { config = checkpoint.Config(); }

@@ -5,7 +5,6 @@
 // covers every char, no normalization); Decode skips special ids. Save/Load round-trips through one JSON stream.
 using System.Text.Json;
 using Microsoft.ML.Tokenizers;
-using Seq2SeqRev.Cli;
 
 namespace Seq2SeqRev.Model.Tokenization;
 
@@ -125,7 +124,7 @@ public sealed class SubwordTokenizer
         try
         {
             if (e.GetProperty("format").GetString() != Format)
-                throw new UserError($"{sourceName}: not a {Format} tokenizer");
+                throw new ModelDataException($"{sourceName}: not a {Format} tokenizer");
             var tokens = e.GetProperty("tokens").EnumerateArray().Select(t => t.GetString()!).ToList();
             var merges = e.GetProperty("merges").EnumerateArray().Select(m =>
             {
@@ -137,14 +136,14 @@ public sealed class SubwordTokenizer
         }
         catch (Exception ex) when (ex is KeyNotFoundException or InvalidOperationException or FormatException or ArgumentException)
         {
-            throw new UserError($"{sourceName}: invalid tokenizer data ({ex.Message})");
+            throw new ModelDataException($"{sourceName}: invalid tokenizer data ({ex.Message})");
         }
     }
 
     internal static JsonDocument ParseJson(Stream stream, string sourceName)
     {
         try { return JsonDocument.Parse(stream); }
-        catch (JsonException ex) { throw new UserError($"{sourceName}: invalid tokenizer JSON ({ex.Message})"); }
+        catch (JsonException ex) { throw new ModelDataException($"{sourceName}: invalid tokenizer JSON ({ex.Message})"); }
     }
 
     internal static FileStream OpenForLoad(string path)
@@ -152,7 +151,7 @@ public sealed class SubwordTokenizer
         try { return File.OpenRead(path); }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new UserError($"{path}: cannot read tokenizer ({ex.Message})");
+            throw new ModelDataException($"{path}: cannot read tokenizer ({ex.Message})");
         }
     }
 }

@@ -2,7 +2,6 @@
 // Source and Target are the same object) or separate. Guarantees: Save/Load round-trips through one JSON stream
 // (so it can be embedded in a checkpoint); a joint pair is stored once and loads back joint.
 using System.Text.Json;
-using Seq2SeqRev.Cli;
 
 namespace Seq2SeqRev.Model.Tokenization;
 
@@ -53,11 +52,11 @@ public sealed class TokenizerPair
         var root = doc.RootElement;
         if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("joint", out var joint)
             || !root.TryGetProperty("source", out var src))
-            throw new UserError($"{sourceName}: not a tokenizer pair (needs 'joint' and 'source')");
+            throw new ModelDataException($"{sourceName}: not a tokenizer pair (needs 'joint' and 'source')");
         var source = SubwordTokenizer.FromJson(src, sourceName);
         if (joint.ValueKind == JsonValueKind.True) return new TokenizerPair(source, source);
         if (!root.TryGetProperty("target", out var tgt))
-            throw new UserError($"{sourceName}: separate tokenizer pair without 'target'");
+            throw new ModelDataException($"{sourceName}: separate tokenizer pair without 'target'");
         return new TokenizerPair(source, SubwordTokenizer.FromJson(tgt, sourceName));
     }
 

@@ -7,8 +7,6 @@
 // Batches are plain managed arrays (no tensors).
 namespace Seq2SeqRev.Training.Data;
 
-public enum BatchType { Sentences, Tokens }
-
 public sealed record BatcherOptions
 {
     /// <summary>Pairs per batch (Sentences) or padded-token budget per batch (Tokens).</summary>

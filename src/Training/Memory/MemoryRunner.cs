@@ -110,10 +110,10 @@ public static class MemoryRunner
     {
         var config = target.Config;
         if (target.Checkpoint is { } ckpt)
-            return TrainingData.Load(config, TrainingData.Corpus(config, o.ManifestDir), ckpt.Tokenizers(), o.Log);
+            return TrainingData.Load(config, RunCorpus.Corpus(config, o.ManifestDir), ckpt.Tokenizers(), o.Log);
         var key = (config.Data, config.Tokenizer);
         if (!cache.TryGetValue(key, out var d))
-            cache[key] = d = TrainingData.Load(config, TrainingData.Corpus(config, o.ManifestDir), null, o.Log);
+            cache[key] = d = TrainingData.Load(config, RunCorpus.Corpus(config, o.ManifestDir), null, o.Log);
         return d;
     }
 }

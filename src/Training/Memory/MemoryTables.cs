@@ -16,7 +16,7 @@ public static class MemoryTables
     private static readonly CultureInfo C = CultureInfo.InvariantCulture;
     private const int LeftColumns = 2;
 
-    public static string Saving(double? x) => x is double v ? v.ToString("F1", C) + "x" : "n/a";
+    public static string Saving(double? x) => MemorySaving.Text(x);
     public static string Mib(long bytes) => (bytes / 1048576.0).ToString("F1", C);
     public static string Ms(double ms) => ms.ToString("F0", C);
 

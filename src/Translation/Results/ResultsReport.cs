@@ -38,7 +38,7 @@ public sealed record ResultsReport(int Beam, IReadOnlyList<RunSummary> Runs)
                 ["label"] = r.Label,
                 ["name"] = r.Name,
                 ["run_dir"] = r.RunDir,
-                ["checkpoint"] = Path.Combine(r.RunDir, Trainer.BestFile),
+                ["checkpoint"] = Path.Combine(r.RunDir, RunFolder.BestFile),
                 ["cell"] = r.Cell,
                 ["attention"] = r.Attention,
                 ["max_forget_bits"] = r.MaxForgetBits,

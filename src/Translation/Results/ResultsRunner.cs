@@ -1,6 +1,6 @@
 // ResultsRunner: the `report` command's testable core. For each run folder: read config.yaml, metrics.jsonl and
 // best.ckpt (RunDirectory); for each test split (--test, else the run's data.test) resolve the corpus files as
-// training does (TrainingData.Corpus: manifest, data.corpora_dir or --corpora-dir, SEQ2SEQREV_CORPORA, cache,
+// training does (RunCorpus.Corpus: manifest, data.corpora_dir or --corpora-dir, SEQ2SEQREV_CORPORA, cache,
 // download), translate the source side with the best checkpoint (Translator, beam --beam), write the hypotheses
 // atomically to RUN_DIR/test/<split>.beam<B>.hyp and score them against the reference with the sacreBLEU-compatible
 // scorers: BLEU (13a, cased), BLEU lowercased and chrF2, hypotheses and references rstripped as sacreBLEU's CLI
@@ -84,7 +84,7 @@ public static class ResultsRunner
         if (options.CorporaDir is { } dir) config = config with { Data = config.Data with { CorporaDir = dir } };
         var splits = options.TestSplits ?? config.Data.Test;
         if (splits.Count == 0) throw new UserError($"{run.ConfigPath}: data.test is empty; name the test splits with --test");
-        var manifest = TrainingData.Manifest(config with { Data = config.Data with { Test = [] } }, options.ManifestDir);
+        var manifest = RunCorpus.Manifest(config with { Data = config.Data with { Test = [] } }, options.ManifestDir);
         foreach (var split in splits)
         {
             if (manifest.Splits.Contains(split)) continue;
@@ -92,7 +92,7 @@ public static class ResultsRunner
             throw new UserError($"{where}: split '{split}' is not in corpus '{manifest.Name}' ({manifest.Source}) of run {run.Dir} (allowed: {string.Join(", ", manifest.Splits)})");
         }
         // The resolver finds (or fails on) every split's files of both languages, so the test files exist after it.
-        var corpus = TrainingData.Corpus(config with { Data = config.Data with { Test = [.. splits] } }, options.ManifestDir);
+        var corpus = RunCorpus.Corpus(config with { Data = config.Data with { Test = [.. splits] } }, options.ManifestDir);
         return new Plan(run, label, corpus, [.. splits]);
     }
 

@@ -8,7 +8,6 @@
 using System.Globalization;
 using System.Text;
 using Seq2SeqRev.Cli;
-using Seq2SeqRev.Training.Memory;
 using Seq2SeqRev.Training;
 using Spectre.Console;
 
@@ -41,9 +40,9 @@ public static class ResultsTables
             run.Epochs.ToString(C), best?.Epoch.ToString(C) ?? Missing,
             best is null ? Missing : Perplexity(best.ValPpl), best is null ? Missing : Score(best.ValBleu),
             Hours(run.TrainingHours), PerSecond(run.MeanTokensPerSecond, 0),
-            MemoryTables.Saving(run.EncSavingActual), MemoryTables.Saving(run.EncSavingOptimal),
-            MemoryTables.Saving(run.DecSavingActual), MemoryTables.Saving(run.DecSavingOptimal),
-            MemoryTables.Saving(run.EncSavingHeld), MemoryTables.Saving(run.DecSavingHeld),
+            MemorySaving.Text(run.EncSavingActual), MemorySaving.Text(run.EncSavingOptimal),
+            MemorySaving.Text(run.DecSavingActual), MemorySaving.Text(run.DecSavingOptimal),
+            MemorySaving.Text(run.EncSavingHeld), MemorySaving.Text(run.DecSavingHeld),
         }.Concat(r.TestSplits.SelectMany(split => run.Test(split) is { } t
             ? new[] { Score(t.Bleu.Score), Score(t.BleuLowercase.Score), Score(t.Chrf.Score), PerSecond(t.SentencesPerSecond, 1) }
             : [Missing, Missing, Missing, Missing])).ToArray();
@@ -72,7 +71,7 @@ public static class ResultsTables
     {
         var notes = new List<Note>
         {
-            new($"test: beam {r.Beam} with each run's {Trainer.BestFile} (lowest validation perplexity); hypotheses in",
+            new($"test: beam {r.Beam} with each run's {RunFolder.BestFile} (lowest validation perplexity); hypotheses in",
                 $"RUN_DIR/test/{ResultsReport.HypothesisFile("<split>", r.Beam)}"),
             new("best = epoch of the lowest validation perplexity; hours = training time; savings = baseline bits / stored bits, mean over epochs of the training batches' savings"),
             new("act/opt (paper) = the paper's convention: buffer and attention slices (actual or optimal) over 32 bits per hidden value per step of the padded batch"),

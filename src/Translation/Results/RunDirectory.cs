@@ -15,13 +15,13 @@ public sealed record RunDirectory(string Dir, RunConfig Config, string ConfigPat
     public static RunDirectory Open(string dir)
     {
         if (!Directory.Exists(dir)) throw new UserError($"{dir}: no such run directory");
-        var configPath = Path.Combine(dir, Trainer.ConfigFile);
+        var configPath = Path.Combine(dir, RunFolder.ConfigFile);
         if (!File.Exists(configPath)) throw new UserError($"{configPath}: missing (the trainer writes it when a run starts)");
         var config = ConfigLoader.Load(configPath);
-        var metricsPath = Path.Combine(dir, MetricsWriter.FileName);
+        var metricsPath = Path.Combine(dir, RunFolder.MetricsFile);
         var metrics = MetricsReader.Read(metricsPath);
         if (metrics.Count == 0) throw new UserError($"{metricsPath}: no validation recorded yet");
-        var best = Path.Combine(dir, Trainer.BestFile);
+        var best = Path.Combine(dir, RunFolder.BestFile);
         if (!File.Exists(best)) throw new UserError($"{best}: missing (the trainer writes it at the first validation that improves perplexity)");
         return new RunDirectory(dir, config, configPath, metrics, best);
     }

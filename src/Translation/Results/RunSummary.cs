@@ -5,7 +5,6 @@
 // val_ppl, as the trainer selects best.ckpt; training hours = sum of the epochs' seconds / 3600; every mean skips
 // null/non-finite values and is null when none is left.
 using Seq2SeqRev.Training.Config;
-using Seq2SeqRev.Training.Memory;
 using Seq2SeqRev.Scoring;
 using Seq2SeqRev.Training;
 

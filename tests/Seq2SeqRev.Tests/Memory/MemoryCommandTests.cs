@@ -19,7 +19,7 @@ public sealed class MemoryCommandTests
     [InlineData("--seq-lengths 0", "--seq-lengths: '0'")]
     [InlineData("--batch 0", "--batch 0 must be at least 1")]
     [InlineData("--config /nonexistent/x.yaml", "config file not found")]
-    [InlineData("--checkpoint /nonexistent/run", "no such checkpoint")]
+    [InlineData("--checkpoint /nonexistent/run", "no such model")]
     [InlineData("--no-measure --plot x.png", "--plot needs measurements")]
     [InlineData("--json --markdown", "exclude each other")]
     [InlineData("--with-sharded --loss-shard 0", "--loss-shard 0 must be at least 1")]

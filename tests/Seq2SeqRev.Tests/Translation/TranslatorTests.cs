@@ -33,7 +33,7 @@ public sealed class TranslatorTests(TinyTrainedModelFixture model) : IClassFixtu
     public void RunDirectoryFallsBackToLastCheckpoint()
     {
         Assert.False(File.Exists(Path.Combine(model.RunDir, Trainer.BestFile)));
-        Assert.Equal(model.Checkpoint, TranslationModelLoader.ResolveCheckpoint(model.RunDir));
+        Assert.Equal(model.Checkpoint, RunFolder.Checkpoint(model.RunDir));
     }
 
     [Fact]

@@ -2,6 +2,7 @@
 using System.Diagnostics;
 using Seq2SeqRev.Cli;
 using Seq2SeqRev.Training.Data;
+using Seq2SeqRev.Model;
 using Seq2SeqRev.Model.Tokenization;
 using Xunit;
 using Xunit.Abstractions;
@@ -105,11 +106,11 @@ public class TokenizerTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void LoadingGarbageIsAUserError()
+    public void LoadingGarbageIsAModelDataError()
     {
-        var e = Assert.Throws<UserError>(() => SubwordTokenizer.Load(new MemoryStream("{\"format\":1}"u8.ToArray()), "ckpt.bin"));
+        var e = Assert.Throws<ModelDataException>(() => SubwordTokenizer.Load(new MemoryStream("{\"format\":1}"u8.ToArray()), "ckpt.bin"));
         Assert.StartsWith("ckpt.bin:", e.Message);
-        Assert.Throws<UserError>(() => TokenizerPair.Load(new MemoryStream("not json"u8.ToArray()), "x"));
+        Assert.Throws<ModelDataException>(() => TokenizerPair.Load(new MemoryStream("not json"u8.ToArray()), "x"));
     }
 
     [Fact]

@@ -8,6 +8,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Seq2SeqRev.Cli;
 using Seq2SeqRev.Training.Config;
+using Seq2SeqRev.Model;
 using Seq2SeqRev.Model.Tokenization;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -67,10 +68,12 @@ public sealed class Checkpoint
         torch.set_rng_state(state);
     }
 
+    /// <summary>The saved tokenizer pair; unreadable tokenizer data is a UserError naming <paramref name="source"/>.</summary>
     public TokenizerPair Tokenizers(string source = "checkpoint")
     {
         using var s = new MemoryStream(Tokenizer);
-        return TokenizerPair.Load(s, source);
+        try { return TokenizerPair.Load(s, source); }
+        catch (ModelDataException e) { throw new UserError(e.Message); }
     }
 
     /// <summary>The saved config with <paramref name="overrides"/> applied (same rules as a config file).</summary>

@@ -56,24 +56,6 @@ public sealed record EpochTotals
     public double DecoderHeld { get; init; }
     public double DecoderHeldLimit { get; init; }
 
-    public EpochTotals Add(StepResult r, double seconds) => this with
-    {
-        LossSum = LossSum + r.LossSum,
-        Tokens = Tokens + r.Tokens,
-        Batches = Batches + 1,
-        Seconds = Seconds + seconds,
-        EncoderBatches = EncoderBatches + (r.Encoder is null ? 0 : 1),
-        EncoderActual = EncoderActual + (r.Encoder?.SavingActual ?? 0),
-        EncoderOptimal = EncoderOptimal + (r.Encoder?.SavingOptimal ?? 0),
-        DecoderBatches = DecoderBatches + (r.Decoder is null ? 0 : 1),
-        DecoderActual = DecoderActual + (r.Decoder?.SavingActual ?? 0),
-        DecoderOptimal = DecoderOptimal + (r.Decoder?.SavingOptimal ?? 0),
-        EncoderHeld = EncoderHeld + (r.Encoder?.SavingHeld ?? 0),
-        EncoderHeldLimit = EncoderHeldLimit + (r.Encoder?.SavingHeldLimit ?? 0),
-        DecoderHeld = DecoderHeld + (r.Decoder?.SavingHeld ?? 0),
-        DecoderHeldLimit = DecoderHeldLimit + (r.Decoder?.SavingHeldLimit ?? 0),
-    };
-
     /// <summary>Mean training loss per target token.</summary>
     public double Loss => Tokens == 0 ? double.NaN : LossSum / Tokens;
     public double TokensPerSecond => Seconds <= 0 ? 0 : Tokens / Seconds;

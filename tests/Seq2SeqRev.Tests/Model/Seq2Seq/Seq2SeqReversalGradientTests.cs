@@ -1,4 +1,4 @@
-// ReversalGradientTests: training by reversal through the whole seq2seq model gives the same gradients
+// Seq2SeqReversalGradientTests: training by reversal through the whole seq2seq model gives the same gradients
 // as ordinary backprop (ReversibleRnn.ForwardWithGraph) on the same weights and dropout masks, one decoder step at a
 // time and in blocks of K steps (training.reversal_block, longer than the sentences included); the
 // baselines' checkpoint mode gives the same gradients as their backprop mode.
@@ -9,7 +9,7 @@ using static TorchSharp.torch;
 namespace Seq2SeqRev.Tests.Seq2Seq;
 
 [Collection(GlobalRngCollection.Name)]
-public sealed class ReversalGradientTests(ITestOutputHelper output)
+public sealed class Seq2SeqReversalGradientTests(ITestOutputHelper output)
 {
     [Theory]
     [InlineData("revgru", "emb+slice", 1, 1)]

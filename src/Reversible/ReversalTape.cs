@@ -1,0 +1,234 @@
+// ReversalTape: what a stack's Forward keeps for its reversal — the final state (compact), the sealed information
+// buffer, the saved top-layer columns, lengths and layer dropout masks — and the bit counts of each. Guarantees: nothing
+// per step but the buffer's bits and the saved columns; what the reversal reads is restored bit for bit. The final and
+// rebuilt initial states are handed between tapes by calls the caller makes in order (DropFinal/HandFinal,
+// KeepRebuiltInitial/TakeRebuiltInitial; Gradients/Reversal.cs in Training).
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Seq2SeqRev.Reversible;
+
+/// <summary>
+/// What the forward pass of training by reversal keeps, each part as compactly as exactness allows: the final state
+/// (<see cref="CompactState"/>, packed by significant bits), the sealed buffer, the saved top-layer columns of the real
+/// steps (packed by significant bits; padded steps repeat their row's last real step and are restored from it), the
+/// lengths at the narrowest integer type the steps need and the between-layer dropout masks at one bit per element
+/// (<see cref="PackedMask"/>). What reversal reads is restored bit for bit on first use (<see cref="Saved"/>,
+/// <see cref="LayerInputMasks"/>). The tape owns all of it (nothing in a dispose scope).
+/// Memory accounting in the paper's convention: baseline = 32 bits per hidden value per step (h and c for LSTM) over the
+/// padded batch, saved columns at 32 bits over [T+1, B, k] (<see cref="SavedBits"/>). The held parts as stored:
+/// <see cref="FinalStateBits"/>, <see cref="BufferRegisterBits"/>, <see cref="BufferChunkBits"/>,
+/// <see cref="BufferFlagBits"/>, <see cref="SavedBitsHeld"/>, <see cref="LengthsBits"/>, <see cref="LayerMaskBits"/>.
+/// </summary>
+public sealed class ReversalTape : IDisposable
+{
+    private CompactState? _final;
+    private RnnState? _handedFinal;
+    private readonly long _bufferBits;
+    private readonly double _optimalBufferBits;
+    private readonly PackedInts? _savedPacked;
+    private readonly long[]? _savedShape;
+    private Tensor? _saved;
+    private readonly PackedMask?[]? _layerMasksPacked;
+    private IReadOnlyList<Tensor?>? _layerMasks;
+    private RnnState? _rebuiltInitial;
+
+    /// <param name="rnn">The stack that ran the forward pass.</param>
+    /// <param name="steps">Time steps run.</param>
+    /// <param name="batch">Batch rows.</param>
+    /// <param name="final">The final state, kept compactly (owned by the tape).</param>
+    /// <param name="buffer">The sealed information buffer (owned by the tape).</param>
+    /// <param name="saved">The saved columns [T+1, B, k] (int32), consumed (packed, then freed).</param>
+    /// <param name="lengths">The rows' lengths (copied at the narrowest integer type).</param>
+    /// <param name="layerInputMasks">The between-layer masks of the forward pass (copied as bits).</param>
+    /// <param name="inputWindow">The forward pass's <see cref="ReversibleRnn.InputWindow"/>.</param>
+    internal ReversalTape(ReversibleRnn rnn, int steps, int batch, CompactState final, InformationBuffer buffer,
+        Tensor? saved, Tensor? lengths, IReadOnlyList<Tensor?>? layerInputMasks, int inputWindow)
+    {
+        Rnn = rnn;
+        InputWindow = inputWindow;
+        Steps = steps;
+        Batch = batch;
+        _final = final;
+        FinalStateValues = final.Values;
+        FinalStateFloorBits = final.FloorBits;
+        BufferRegisterBits = buffer.PackedRegisterBits;
+        BufferChunkBits = buffer.ChunkBitsHeld;
+        BufferFlagBits = buffer.MultiplyFlagBits;
+        Buffer = buffer;
+        using (var scope = torch.NewDisposeScope())
+        {
+            Lengths = lengths?.to(IntegerStorage.Narrowest(steps)).DetachFromDisposeScope();
+            RealSteps = lengths is null ? (long)steps * batch : lengths.sum().item<long>();
+            if (saved is not null)
+            {
+                _savedShape = saved.shape;
+                SavedBits = 32L * saved.numel();
+                _savedPacked = PackedInts.Pack(RealRows(saved));
+                saved.Dispose();
+            }
+        }
+        _layerMasksPacked = layerInputMasks?.Select(PackedMask.Pack).ToArray();
+        _bufferBits = buffer.ActualBits;
+        _optimalBufferBits = buffer.OptimalBits;
+        ReferenceSchemeBits = buffer.ReferenceSchemeBits is long r ? r + SavedBits : null;
+    }
+
+    /// <summary>The stack that wrote this tape.</summary>
+    public ReversibleRnn Rnn { get; }
+    /// <summary>Steps per input-projection window of the forward pass (the reversal projects in the same windows).</summary>
+    public int InputWindow { get; }
+    /// <summary>Time steps of the forward pass.</summary>
+    public int Steps { get; }
+    /// <summary>Batch rows.</summary>
+    public int Batch { get; }
+    /// <summary>The sealed information buffer: the bits forgetting destroyed (its accounting:
+    /// <see cref="InformationBuffer.ActualBits"/>, <see cref="InformationBuffer.OptimalBits"/>).</summary>
+    public InformationBuffer Buffer { get; }
+    /// <summary>The rows' lengths (the narrowest integer type for the steps), or null (every row runs every step).</summary>
+    public Tensor? Lengths { get; }
+
+    /// <summary>The saved columns [T+1, B, k] (int32), restored from the packed real steps on first use (then owned
+    /// here until disposal); null without saved columns.</summary>
+    public Tensor? Saved => _savedPacked is null ? null : _saved ??= RestoreSaved();
+
+    /// <summary>The between-layer dropout masks (float32, bit-identical to those of the forward pass), restored on first
+    /// use (then owned here).</summary>
+    public IReadOnlyList<Tensor?>? LayerInputMasks =>
+        _layerMasksPacked is null ? null : _layerMasks ??= [.. _layerMasksPacked.Select(m => m?.Expand().DetachFromDisposeScope())];
+
+    /// <summary>The final state as int64 parts (new tensors in the caller's dispose scope; readable until the
+    /// reversal takes it or it is dropped).</summary>
+    public RnnState Final => (_final ?? throw new InvalidOperationException("final state already taken or dropped")).Expand(Rnn.Format);
+
+    /// <summary>Bits of the final state held now: its packed bytes (<see cref="CompactState"/>), 0 once taken or dropped.</summary>
+    public long FinalStateBits => _final?.Bits ?? 0;
+    /// <summary>Values in the final state (layers × parts × batch × H/2).</summary>
+    public long FinalStateValues { get; }
+    /// <summary>The final state's values at their units' widths, without headers (the floor of its packing).</summary>
+    public long FinalStateFloorBits { get; }
+    /// <summary>The buffer's packed final registers and chunk counts (<see cref="InformationBuffer.PackedRegisterBits"/>).</summary>
+    public long BufferRegisterBits { get; }
+    /// <summary>The buffer's spilled 32-bit chunks (<see cref="InformationBuffer.ChunkBitsHeld"/>).</summary>
+    public long BufferChunkBits { get; }
+    /// <summary>One bit per buffered multiply (<see cref="InformationBuffer.MultiplyFlagBits"/>).</summary>
+    public long BufferFlagBits { get; }
+    /// <summary>The lengths [B] as held, at their element size; 0 without lengths.</summary>
+    public long LengthsBits => Lengths is null ? 0 : Lengths.numel() * Lengths.element_size() * 8;
+    /// <summary>Steps actually run (Σ lengths, or steps × batch without lengths): the unpadded step count.</summary>
+    public long RealSteps { get; }
+    /// <summary>The between-layer dropout masks as held (bits, see <see cref="PackedMask.Bits"/>).</summary>
+    public long LayerMaskBits => _layerMasksPacked?.Sum(m => m?.Bits ?? 0) ?? 0;
+    /// <summary>The between-layer dropout masks' elements (their floor at one bit each).</summary>
+    public long LayerMaskElements => _layerMasksPacked?.Sum(m => m is null ? 0 : m.Rows * m.Dim) ?? 0;
+
+    /// <summary>Whether the reversal keeps the initial state it rebuilds (<see cref="TakeRebuiltInitial"/>): the decoder's
+    /// initial state is the encoder's final state, which the encoder's tape then need not hold.</summary>
+    public bool KeepRebuiltInitial { get; set; }
+
+    /// <summary>The initial state the reversal rebuilt (with <see cref="KeepRebuiltInitial"/>), int64 parts; the caller
+    /// owns it.</summary>
+    public RnnState TakeRebuiltInitial()
+    {
+        var s = _rebuiltInitial ?? throw new InvalidOperationException("no rebuilt initial state: set KeepRebuiltInitial and reverse first");
+        _rebuiltInitial = null;
+        return s;
+    }
+
+    internal void SetRebuiltInitial(RnnState state) => _rebuiltInitial = state;
+
+    /// <summary>Stops holding the final state: the reversal will be handed it (<see cref="HandFinal"/>), rebuilt elsewhere.</summary>
+    public void DropFinal() => _final = null;
+
+    /// <summary>Hands the reversal its starting state (exactly the final state of the forward pass, e.g. rebuilt by the
+    /// decoder's reversal); the tape takes ownership.</summary>
+    public void HandFinal(RnnState state)
+    {
+        if (_final is not null) throw new InvalidOperationException("the tape still holds its final state");
+        _handedFinal = state;
+    }
+
+    internal RnnState TakeFinal()
+    {
+        if (_handedFinal is { } handed)
+        {
+            _handedFinal = null;
+            return handed;
+        }
+        var f = Final;
+        _final = null;
+        return f;
+    }
+
+    /// <summary>What backpropagation would keep: 32 bits per hidden value per step over the padded batch (h and c for
+    /// LSTM), every layer.</summary>
+    public long BaselineBits => 32L * Steps * Batch * Rnn.HiddenSize * Rnn.Layers * (Rnn.Kind == ReversibleCellKind.RevLSTM ? 2 : 1);
+    /// <summary>The baseline over the steps actually run: 32 bits per hidden value (h and c for LSTM) of every layer at
+    /// every unpadded step — the hidden states ordinary backprop of a packed sequence keeps.</summary>
+    public long BaselineBitsUnpadded => 32L * RealSteps * Rnn.HiddenSize * Rnn.Layers * (Rnn.Kind == ReversibleCellKind.RevLSTM ? 2 : 1);
+    /// <summary>The saved columns in the paper's convention: 32 bits over [T+1, B, k].</summary>
+    public long SavedBits { get; }
+    /// <summary>The saved columns as held: the packed real steps (<see cref="PackedInts.Bits"/>).</summary>
+    public long SavedBitsHeld => _savedPacked?.Bits ?? 0;
+    /// <summary>The saved columns' real steps at their units' widths, without headers (the floor of their packing).</summary>
+    public long SavedFloorBits => _savedPacked?.FloorBits ?? 0;
+    /// <summary>The paper's actual: the sealed buffer plus the saved columns at 32 bits (snapshot at seal time).</summary>
+    public long ActualBits => _bufferBits + SavedBits;
+    /// <summary>The information-theoretic minimum: the buffer's Σ −log2 z (snapshot at seal time) plus the saved columns.</summary>
+    public double OptimalBits => _optimalBufferBits + SavedBits;
+    /// <summary>The reference code's whole-batch 64-bit scheme on the same run (when tracked), plus saved columns.</summary>
+    public long? ReferenceSchemeBits { get; }
+
+    /// <summary>Rows whose step is real (t ≤ length: the initial state and every step run), as [N, k], in (t, b) order.</summary>
+    private Tensor RealRows(Tensor saved)
+    {
+        var k = saved.shape[2];
+        var flat = saved.view(-1, k);
+        return Lengths is null ? flat : flat.index_select(0, RealRowIndex().nonzero().view(-1));
+    }
+
+    /// <summary>[T+1, B] flattened: whether step t of row b is real (t ≤ length).</summary>
+    private Tensor RealRowIndex()
+    {
+        using var stop = (Steps + 1L).ToScalar();
+        var t = arange(Scalars.Int64(0), stop, Scalars.Int64(1)).unsqueeze(1);
+        return t.le(Lengths!.to(ScalarType.Int64).unsqueeze(0)).view(-1);
+    }
+
+    /// <summary>The saved columns [T+1, B, k] from the packed real rows: padded steps repeat their row's last real step
+    /// (the forward pass froze those rows, so it saved exactly that).</summary>
+    private Tensor RestoreSaved()
+    {
+        using var scope = torch.NewDisposeScope();
+        var shape = _savedShape!;
+        var real = _savedPacked!.Unpack().to(ScalarType.Int32);
+        Tensor full;
+        if (Lengths is null) full = real.view(shape);
+        else
+        {
+            var flat = zeros(shape[0] * shape[1], shape[2], ScalarType.Int32);
+            flat.index_copy_(0, RealRowIndex().nonzero().view(-1), real);
+            using var stop = (Steps + 1L).ToScalar();
+            var t = arange(Scalars.Int64(0), stop, Scalars.Int64(1)).unsqueeze(1);
+            var source = minimum(t, Lengths.to(ScalarType.Int64).unsqueeze(0));        // [T+1, B]: the step each row repeats
+            full = flat.view(shape).gather(0, source.unsqueeze(2).expand(shape));
+        }
+        return full.contiguous().DetachFromDisposeScope();
+    }
+
+    /// <summary>Frees the final state, the buffer and the saved columns.</summary>
+    public void Dispose()
+    {
+        _final = null;
+        _handedFinal?.Dispose();
+        _handedFinal = null;
+        _rebuiltInitial?.Dispose();
+        _rebuiltInitial = null;
+        Buffer.Dispose();
+        _saved?.Dispose();
+        Lengths?.Dispose();
+        if (_layerMasks is not null) foreach (var m in _layerMasks) m?.Dispose();
+        if (_layerMasksPacked is not null) foreach (var m in _layerMasksPacked) m?.Dispose();
+    }
+}

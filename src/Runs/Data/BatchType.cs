@@ -1,0 +1,4 @@
+// BatchType: what training.batch_size counts (a config setting, parsed by SettingNames; the Batcher fills batches by it).
+namespace Seq2SeqRev.Training.Data;
+
+public enum BatchType { Sentences, Tokens }
