@@ -25,12 +25,12 @@ internal static class Seq2SeqTestKit
         Dropout = new DropoutConfig { Embedding = dropout, Hidden = dropout, Output = dropout, Slice = dropout },
     };
 
-    public static ITrainable Create(ModelConfig config, string memory, long seed, int segment = 0, int lossShard = 0, int block = 1)
+    public static ITrainable Create(ModelConfig config, string memory, long seed, int segment = 0, int lossShard = 0, int block = 1, int chunk = 32)
     {
         torch.manual_seed(seed);
         return TrainableModel.Create(config, new TrainingConfig
         {
-            Memory = memory, CheckpointSegment = segment, LossShard = lossShard, ReversalBlock = block,
+            Memory = memory, CheckpointSegment = segment, LossShard = lossShard, ReversalBlock = block, AttentionChunk = chunk,
         }, Vocab, Vocab);
     }
 
