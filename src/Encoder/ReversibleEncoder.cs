@@ -75,9 +75,13 @@ public sealed class ReversibleEncoder : nn.Module
         return (bank.contiguous(), state);
     }
 
-    /// <summary>Forward pass for training by reversal (no gradients): only the tape survives.</summary>
-    public EncoderTape Forward(Tensor src, Tensor lengths, int steps, EncoderDropout m) =>
-        new(rnn.Forward(Inputs(src, m.Embedding), steps, lengths, rnn.ZeroState((int)src.shape[1]), m.Layers), src, m, VocabSize);
+    /// <summary>Forward pass for training by reversal (no gradients): only the tape survives (the all-zero initial state
+    /// is freed here; the reversal rebuilds it).</summary>
+    public EncoderTape Forward(Tensor src, Tensor lengths, int steps, EncoderDropout m)
+    {
+        using var initial = rnn.ZeroState((int)src.shape[1]);
+        return new(rnn.Forward(Inputs(src, m.Embedding), steps, lengths, initial, m.Layers), src, m, VocabSize);
+    }
 
     /// <summary>The memory bank [B, S, C] rebuilt once from the tape as a leaf that requires grad: recomputed
     /// embeddings and the saved columns (the pieces it is built from are freed at once).</summary>
