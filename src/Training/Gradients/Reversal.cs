@@ -94,7 +94,15 @@ public sealed class Reversal : IGradientMethod
             Tensor? savedGrad;
             using (var rebuilder = encoder.Rebuilder(encTape))
             {
-                var bank = new Seq2SeqRev.Attention.ChunkedBank(rebuilder.Length, rebuilder.Width, rebuilder.Chunk, rebuilder.AddGradient);
+                Tensor Chunk(int s0, int n)
+                {
+                    using (PhaseProfiler.Measure(Phase.Bank)) return rebuilder.Chunk(s0, n);
+                }
+                void AddGradient(int s0, int n, Tensor g)
+                {
+                    using (PhaseProfiler.Measure(Phase.BankGradient)) rebuilder.AddGradient(s0, n, g);
+                }
+                var bank = new Seq2SeqRev.Attention.ChunkedBank(rebuilder.Length, rebuilder.Width, Chunk, AddGradient);
                 using (PhaseProfiler.Measure(Phase.DecoderReverse))
                     dFinal = decoder.ReverseStreaming(decTape, bank, srcMask, BlockLoss, Block, AttentionChunk);
                 savedGrad = rebuilder.TakeSavedGradient();

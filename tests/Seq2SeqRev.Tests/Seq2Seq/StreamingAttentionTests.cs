@@ -5,6 +5,7 @@
 // kind, both cells, padded sources, reversal blocks 1 and K (1e-5 relative, as ReversalGradientTests; concat's W_q, whose
 // gradient cancels to float32 noise in backprop itself at small weights, at 1e-3 there and at 1e-10 in float64 here).
 using Seq2SeqRev.Attention;
+using Seq2SeqRev.Reversible;
 using TorchSharp;
 using Xunit;
 using Xunit.Abstractions;
@@ -42,7 +43,7 @@ public sealed class StreamingAttentionTests(ITestOutputHelper output)
         if (float64SmallWeights)
         {
             reference.to(type);
-            using (no_grad()) foreach (var p in reference.parameters()) p.mul_(0.05);
+            using (no_grad()) foreach (var p in reference.parameters()) p.mul_(Scalars.Float64(0.05));
             streamed.to(type);
         }
         streamed.load_state_dict(reference.state_dict());
@@ -50,7 +51,7 @@ public sealed class StreamingAttentionTests(ITestOutputHelper output)
         var query = randn(B, K, H, type);
         var gradOut = randn(B, K, H, type);
         var lengths = tensor(new long[] { 11, 4, 7 });
-        var mask = arange(S).unsqueeze(0).lt(lengths.unsqueeze(1));
+        var mask = arange(Scalars.Int64(0), Scalars.Int64(S), Scalars.Int64(1)).unsqueeze(0).lt(lengths.unsqueeze(1));
 
         // Autograd through the ordinary attention.
         var bankLeaf = bank.clone().requires_grad_(true);
@@ -61,7 +62,7 @@ public sealed class StreamingAttentionTests(ITestOutputHelper output)
         // Streamed: the bank handed out chunk by chunk, its gradient collected chunk by chunk.
         var bankGrad = zeros(B, S, c, type);
         var chunked = new ChunkedBank(S, c, (s0, n) => bank.narrow(1, s0, n).clone(),
-            (s0, n, g) => bankGrad.narrow(1, s0, n).add_(g));
+            (s0, n, g) => bankGrad.narrow(1, s0, n).add_(g, Scalars.UnitAlpha));
         using var pass = streamed.Stream(query, chunked, mask, chunk);
         var dq = pass.Backward(gradOut);
 
