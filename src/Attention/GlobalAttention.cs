@@ -14,7 +14,7 @@ namespace Seq2SeqRev.Attention;
 public enum AttentionScore { General, Dot, Concat }
 
 /// <summary>Luong global attention: (query [B,T,H], memory [B,S,C], mask [B,S] bool, true = real token) → [B,T,H].</summary>
-public sealed class GlobalAttention : nn.Module<Tensor, Tensor, Tensor, Tensor>
+public sealed partial class GlobalAttention : nn.Module<Tensor, Tensor, Tensor, Tensor>
 {
     private readonly Linear? linear_in;
     private readonly Linear? linear_query;

@@ -83,6 +83,36 @@ public sealed class ReversibleDecoder : nn.Module
         var bankGrad = bank.grad ?? zeros_like(bank);
         return (initialGrad, bankGrad);
     }
+
+    /// <summary>
+    /// The decoder's reversal with streamed attention: as <see cref="Reverse"/>, but the attention of each block reads
+    /// <paramref name="bank"/> <paramref name="chunk"/> source positions at a time and its backward is written out
+    /// (<see cref="GlobalAttention.Stream"/>), so no [B, S, C] tensor lives across the blocks: the bank's gradient goes
+    /// to <see cref="ChunkedBank.AddGradient"/> chunk by chunk and the attention's parameter gradients accumulate in
+    /// place. <paramref name="loss"/> gets the attentional vectors as a leaf [B, K, H] and returns a scalar with graph to
+    /// them. Returns dL/d(initial state) [layer][part].
+    /// </summary>
+    public Tensor[][] ReverseStreaming(DecoderTape tape, ChunkedBank bank, Tensor srcMask, AttentionalLoss loss, int block, int chunk)
+    {
+        Tensor? BlockLoss(int firstStep, Tensor outputs)
+        {
+            using var phase = PhaseProfiler.Measure(Phase.Attention);
+            var queries = LockedDropout.Apply(outputs, tape.Dropout.Output).transpose(0, 1);
+            Tensor dQueries;
+            using (var scope = NewDisposeScope())
+            {
+                using var streamed = attention.Stream(queries, bank, srcMask, chunk);
+                var attentional = streamed.Output.detach().requires_grad_(true);
+                var blockLoss = loss(firstStep, attentional);
+                if (blockLoss is null) return null;
+                blockLoss.backward();
+                dQueries = streamed.Backward(attentional.grad!).MoveToOuterDisposeScope();
+            }
+            using (dQueries) return queries.mul(dQueries).sum();
+        }
+        return rnn.Backward(tape.Rnn, Inputs(tape.TgtIn, tape.Dropout.Embedding), block, BlockLoss,
+            inputGradient: (t, grad) => LockedDropout.EmbedBackward(embedding, tape.TgtIn[t], tape.Dropout.Embedding, grad));
+    }
 }
 
 /// <summary>What the decoder's forward pass for reversal keeps: the stack's tape (final state, sealed buffer), the

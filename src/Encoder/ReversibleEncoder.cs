@@ -75,9 +75,13 @@ public sealed class ReversibleEncoder : nn.Module
         return (bank.contiguous(), state);
     }
 
-    /// <summary>Forward pass for training by reversal (no gradients): only the tape survives.</summary>
-    public EncoderTape Forward(Tensor src, Tensor lengths, int steps, EncoderDropout m) =>
-        new(rnn.Forward(Inputs(src, m.Embedding), steps, lengths, rnn.ZeroState((int)src.shape[1]), m.Layers), src, m, VocabSize);
+    /// <summary>Forward pass for training by reversal (no gradients): only the tape survives (the all-zero initial state
+    /// is freed here; the reversal rebuilds it).</summary>
+    public EncoderTape Forward(Tensor src, Tensor lengths, int steps, EncoderDropout m)
+    {
+        using var initial = rnn.ZeroState((int)src.shape[1]);
+        return new(rnn.Forward(Inputs(src, m.Embedding), steps, lengths, initial, m.Layers), src, m, VocabSize);
+    }
 
     /// <summary>The memory bank [B, S, C] rebuilt once from the tape as a leaf that requires grad: recomputed
     /// embeddings and the saved columns (the pieces it is built from are freed at once).</summary>
@@ -115,14 +119,32 @@ public sealed class ReversibleEncoder : nn.Module
             if (Bank.HiddenColumns > 0)
                 hiddenGrad = LockedDropout.Apply(bankGrad.narrow(2, e, Bank.HiddenColumns).transpose(0, 1), tape.Dropout.Bank).contiguous();
         }
-        Func<int, Tensor, Tensor?>? columnLoss = hiddenGrad is null ? null : (t, top) => HiddenColumnsOf(top).mul(hiddenGrad[t]).sum();
+        ReverseFromSaved(tape, hiddenGrad, finalGrad);
+    }
+
+    /// <summary>
+    /// The encoder's reversal when the bank's embedding part has already gone into the embedding's gradient (streamed
+    /// attention: <see cref="BankRebuilder"/>): <paramref name="savedGrad"/> [S, B, k] (consumed; null without saved
+    /// columns) is dL/d(each step's saved columns, bank mask applied); the stack's reversal starts from
+    /// <paramref name="finalGrad"/> and sends each step's input gradient into the embedding. Parameter gradients
+    /// accumulate in .grad; the tape's buffer is emptied and checked.
+    /// </summary>
+    public void ReverseFromSaved(EncoderTape tape, Tensor? savedGrad, IReadOnlyList<IReadOnlyList<Tensor>> finalGrad)
+    {
+        Func<int, Tensor, Tensor?>? columnLoss = savedGrad is null ? null : (t, top) => HiddenColumnsOf(top).mul(savedGrad[t]).sum();
         Tensor[][] initialGrad;
         using (PhaseProfiler.Measure(Phase.EncoderReverse))
             initialGrad = rnn.Backward(tape.Rnn, Inputs(tape.Src, tape.Dropout.Embedding), columnLoss, finalGrad,
                 inputGradient: (t, grad) => LockedDropout.EmbedBackward(embedding, tape.Src[t], tape.Dropout.Embedding, grad));
         foreach (var g in initialGrad) foreach (var p in g) p.Dispose();
-        hiddenGrad?.Dispose();
+        savedGrad?.Dispose();
     }
+
+    /// <summary>The memory bank of <paramref name="tape"/> read chunk by chunk (for streamed attention).</summary>
+    public BankRebuilder Rebuilder(EncoderTape tape) => new(this, tape);
+
+    /// <summary>dL/d(embedding rows of <paramref name="ids"/>) = <paramref name="grad"/> ⊙ mask into the embedding's .grad.</summary>
+    internal void EmbedBackward(Tensor ids, Tensor? mask, Tensor grad) => LockedDropout.EmbedBackward(embedding, ids, mask, grad);
 }
 
 /// <summary>What the encoder's forward pass for reversal keeps: the stack's tape (final state until the decoder's

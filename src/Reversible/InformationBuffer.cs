@@ -266,6 +266,7 @@ public sealed partial class InformationBuffer : IDisposable
         _sealed = writer.ToArray();
         _register!.Dispose(); _register = null;
         _depth!.Dispose(); _depth = null;
+        _wordScratch = null;   // the forward calls' spill scratch: nothing of it need live until the reversal
     }
 
     /// <summary>Restores the registers from the sealed bit stream.</summary>

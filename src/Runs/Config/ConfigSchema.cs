@@ -62,6 +62,7 @@ internal static class ConfigSchema
         FieldKinds.Int("training.loss_shard", 0, int.MaxValue, c => c.Training.LossShard, (c, v) => c with { Training = c.Training with { LossShard = v } }),
         FieldKinds.Choice("training.loss_head", TrainingConfig.LossHeads, false, c => c.Training.LossHead, (c, v) => c with { Training = c.Training with { LossHead = v! } }),
         FieldKinds.Int("training.reversal_block", 1, int.MaxValue, c => c.Training.ReversalBlock, (c, v) => c with { Training = c.Training with { ReversalBlock = v } }),
+        FieldKinds.Int("training.attention_chunk", 0, int.MaxValue, c => c.Training.AttentionChunk, (c, v) => c with { Training = c.Training with { AttentionChunk = v } }),
         FieldKinds.Int("training.valid_beam", 1, int.MaxValue, c => c.Training.ValidBeam, (c, v) => c with { Training = c.Training with { ValidBeam = v } }),
         FieldKinds.Int("training.valid_max_sentences", 0, int.MaxValue, c => c.Training.ValidMaxSentences, (c, v) => c with { Training = c.Training with { ValidMaxSentences = v } }),
         FieldKinds.Int("training.log_every", 1, int.MaxValue, c => c.Training.LogEvery, (c, v) => c with { Training = c.Training with { LogEvery = v } }),

@@ -47,6 +47,11 @@ public sealed record TrainingConfig
     /// gates), then its attention, generator and loss run as one batch; 1 = one step at a time. Default 4: faster than 1 within the
     /// activation-memory budget (docs/BENCHMARKS.md).</summary>
     public int ReversalBlock { get; init; } = 4;
+    /// <summary>Source positions per chunk of the attention in training by reversal: each block's attention rebuilds the
+    /// memory bank that many positions at a time from the held source ids and saved columns, so no bank-sized tensor is
+    /// alive across the step; 0 = the bank materialised whole (autograd through the attention). Same gradients either
+    /// way up to float rounding; other training modes ignore it.</summary>
+    public int AttentionChunk { get; init; } = 32;
     public int ValidBeam { get; init; } = 1;
     /// <summary>Sentences used per validation; 0 = all.</summary>
     public int ValidMaxSentences { get; init; }

@@ -25,16 +25,18 @@ public static class GradientMethod
     /// <param name="lossShard">Target steps per generator-and-loss shard (0 = whole sequence / segment), for backprop and
     /// checkpointing; reversal ignores it.</param>
     /// <param name="reversalBlock">Decoder steps per reversal block, for reversal.</param>
+    /// <param name="attentionChunk">Source positions per chunk of reversal's streamed attention (0 = the bank
+    /// materialised whole), for reversal.</param>
     /// <param name="lossHead">Backprop's loss head (the others always use the written-out one); autograd needs lossShard 0.</param>
     public static IGradientMethod Create(TrainingMemory memory, Seq2SeqModel model, int checkpointSegment, int lossShard = 0, int reversalBlock = 1,
-        LossHead lossHead = LossHead.Written) => memory switch
+        LossHead lossHead = LossHead.Written, int attentionChunk = 0) => memory switch
     {
         TrainingMemory.Backprop => new Backprop(model, lossShard, lossHead),
         TrainingMemory.Checkpoint => model is BaselineSeq2Seq baseline
             ? new Checkpointing(baseline, checkpointSegment, lossShard)
             : throw new NotSupportedException("training.memory = checkpoint is implemented for the baseline cells (gru, lstm) only; use reversal or backprop"),
         TrainingMemory.Reversal => model is ReversibleSeq2Seq reversible
-            ? new Reversal(reversible, reversalBlock)
+            ? new Reversal(reversible, reversalBlock, attentionChunk)
             : throw new ArgumentException($"training.memory = reversal needs a reversible cell, not {SettingNames.Cells.NameOf(model.Spec.Cell)}"),
         _ => throw new ArgumentOutOfRangeException(nameof(memory), memory, null),
     };

@@ -8,8 +8,11 @@
 // rebuilds bit for bit and hands to the encoder's reversal. The loss targets are derived from the decoder inputs and
 // the attention mask from the source lengths. Everything restored is bit-identical, so training computes exactly what
 // it computed with the uncompacted tapes (ReproducibilityTests, ReversalGradientTests). The decoder's loss runs per
-// block of steps (training.reversal_block) as one batch; the memory bank is one leaf rebuilt from the tape, its
-// gradient (accumulated over every decoder step) goes into the embedding and the encoder's reversal; the gradients
+// block of steps (training.reversal_block) as one batch; its attention reads the memory bank a chunk of source
+// positions at a time (training.attention_chunk), each chunk rebuilt from the held source ids and saved columns and
+// dropped, and sends the bank's gradient chunk by chunk into the embedding and a [S, B, k] accumulator the encoder's
+// reversal consumes, so no [B, S, C] tensor lives across the step (attention_chunk = 0: the bank materialised whole
+// as one leaf, its gradient accumulated over every decoder step, autograd through the attention); the gradients
 // equal Backprop's (the model's GraphLoss) up to float rounding (ReversalGradientTests); the memory accounting is
 // taken from the tapes between the passes.
 using Seq2SeqRev.Model;
@@ -28,14 +31,20 @@ public sealed class Reversal : IGradientMethod
     /// <param name="model">The reversible model.</param>
     /// <param name="block">Decoder steps per reversal block (training.reversal_block): their attention, generator and
     /// loss run as one batch.</param>
-    public Reversal(ReversibleSeq2Seq model, int block = 1)
+    /// <param name="attentionChunk">Source positions per chunk of the streamed attention (training.attention_chunk); 0
+    /// = the bank materialised whole as one leaf with autograd through the attention.</param>
+    public Reversal(ReversibleSeq2Seq model, int block = 1, int attentionChunk = 0)
     {
         Block = block >= 1 ? block : throw new ArgumentOutOfRangeException(nameof(block), block, "training.reversal_block must be at least 1");
+        AttentionChunk = attentionChunk >= 0 ? attentionChunk
+            : throw new ArgumentOutOfRangeException(nameof(attentionChunk), attentionChunk, "training.attention_chunk must be at least 0");
         this.model = model;
         model.Decoder.Rnn.InputWindow = block;
     }
 
     public int Block { get; }
+    /// <summary>Source positions per attention chunk; 0 = the whole bank materialised.</summary>
+    public int AttentionChunk { get; }
 
     /// <summary>Called between the forward and the backward pass with the two tapes, the batch and the masks (for tests:
     /// what is held then, and that the batch's tensors and the float masks are freed).</summary>
@@ -76,19 +85,45 @@ public sealed class Reversal : IGradientMethod
             using (nll) lossSum.add_(nll, Scalars.UnitAlpha);
             return surrogate;
         }
-        Tensor[][] dFinal;
-        Tensor bankGrad;
-        Tensor bank;
         using var srcMask = PreparedBatch.SourceMask(encTape.Rnn.Lengths!, b.SrcSteps);
-        using (PhaseProfiler.Measure(Phase.Bank)) bank = encoder.MemoryBank(encTape);
-        using (bank)
-        using (PhaseProfiler.Measure(Phase.DecoderReverse))
-            (dFinal, bankGrad) = decoder.Reverse(decTape, bank, srcMask, BlockLoss, Block);
+        Tensor[][] dFinal;
+        if (AttentionChunk > 0)
+        {
+            // 2–3 streamed: each block's attention rebuilds the bank chunk by chunk from the held ids and saved columns;
+            //    the bank's gradient goes into the embedding and a [S, B, k] accumulator of the saved columns' gradient.
+            Tensor? savedGrad;
+            using (var rebuilder = encoder.Rebuilder(encTape))
+            {
+                Tensor Chunk(int s0, int n)
+                {
+                    using (PhaseProfiler.Measure(Phase.Bank)) return rebuilder.Chunk(s0, n);
+                }
+                void AddGradient(int s0, int n, Tensor g)
+                {
+                    using (PhaseProfiler.Measure(Phase.BankGradient)) rebuilder.AddGradient(s0, n, g);
+                }
+                var bank = new Seq2SeqRev.Attention.ChunkedBank(rebuilder.Length, rebuilder.Width, Chunk, AddGradient);
+                using (PhaseProfiler.Measure(Phase.DecoderReverse))
+                    dFinal = decoder.ReverseStreaming(decTape, bank, srcMask, BlockLoss, Block, AttentionChunk);
+                savedGrad = rebuilder.TakeSavedGradient();
+            }
+            encTape.Rnn.HandFinal(decTape.Rnn.TakeRebuiltInitial());
+            encoder.ReverseFromSaved(encTape, savedGrad, dFinal);
+        }
+        else
+        {
+            Tensor bankGrad;
+            Tensor bank;
+            using (PhaseProfiler.Measure(Phase.Bank)) bank = encoder.MemoryBank(encTape);
+            using (bank)
+            using (PhaseProfiler.Measure(Phase.DecoderReverse))
+                (dFinal, bankGrad) = decoder.Reverse(decTape, bank, srcMask, BlockLoss, Block);
 
-        // 4. Encoder reversal from the bank's gradient and dL/d(final state), starting from the final state the decoder's
-        //    reversal rebuilt.
-        encTape.Rnn.HandFinal(decTape.Rnn.TakeRebuiltInitial());
-        encoder.Reverse(encTape, bankGrad, dFinal);
+            // 4. Encoder reversal from the bank's gradient and dL/d(final state), starting from the final state the decoder's
+            //    reversal rebuilt.
+            encTape.Rnn.HandFinal(decTape.Rnn.TakeRebuiltInitial());
+            encoder.Reverse(encTape, bankGrad, dFinal);
+        }
         foreach (var g in dFinal) foreach (var p in g) p.Dispose();
         return (lossSum.item<double>(), encBits, decBits);
     }
