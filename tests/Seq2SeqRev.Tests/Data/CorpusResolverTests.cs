@@ -119,8 +119,54 @@ public class CorpusResolverTests
         setting.File("train.en", Files["train.en"]);
         var e = Assert.Throws<UserError>(() =>
             new CorpusResolver(Options(cache) with { CorporaDir = setting.Path }).Resolve(Manifest()));
-        Assert.Contains("corpora_dir setting", e.Message);
-        Assert.Contains("is missing", e.Message);
+        Assert.StartsWith("data.corpora_dir: corpus 'tiny' not found in " + setting.Path, e.Message);
+        Assert.EndsWith(Path.Combine(setting.Path, "train.de") + " is missing", e.Message);
+    }
+
+    [Fact]
+    public void NamedFolderThatDoesNotExistIsAnErrorNamingIt()
+    {
+        using var cache = new TempDir();
+        string absent = Path.Combine(cache.Path, "nonexistent");
+        var e = Assert.Throws<UserError>(() =>
+            new CorpusResolver(Options(cache) with { CorporaDir = absent }).Resolve(Manifest()));
+        Assert.StartsWith($"data.corpora_dir: folder {absent} does not exist", e.Message);
+        var viaEnv = Assert.Throws<UserError>(() =>
+            new CorpusResolver(Options(cache, env: new() { [CorpusResolver.EnvVar] = absent })).Resolve(Manifest()));
+        Assert.StartsWith($"{CorpusResolver.EnvVar}={absent}: folder {absent} does not exist", viaEnv.Message);
+    }
+
+    [Fact]
+    public void NamedFolderWithoutTheCorpusNamesTheCorpusSubfolder()
+    {
+        using var cache = new TempDir();
+        using var empty = new TempDir();
+        var e = Assert.Throws<UserError>(() =>
+            new CorpusResolver(Options(cache, env: new() { [CorpusResolver.EnvVar] = empty.Path })).Resolve(Manifest()));
+        Assert.EndsWith(Path.Combine(empty.Path, "tiny", "train.en") + " is missing", e.Message);
+    }
+
+    [Fact]
+    public void NamedFolderWinsOverAManifestsLocalDir()
+    {
+        using var cache = new TempDir();
+        using var setting = new TempDir();
+        var local = CorpusManifest.Parse("name: sample\nlanguages: [en, de]\nsplits: [train]\nfile_pattern: \"{split}.{lang}\"\nlocal_dir: sample\n",
+            "sample.yaml", TestFiles.RepoRoot);
+        var e = Assert.Throws<UserError>(() => new CorpusResolver(Options(cache) with { CorporaDir = setting.Path }).Resolve(local));
+        Assert.Contains("data.corpora_dir: corpus 'sample' not found", e.Message);
+    }
+
+    [Fact]
+    public void OnlyTheSplitsAskedForAreNeeded()
+    {
+        using var cache = new TempDir();
+        using var setting = new TempDir();
+        setting.File("val.en", Files["val.en"]);
+        setting.File("val.de", Files["val.de"]);
+        var resolved = new CorpusResolver(Options(cache) with { CorporaDir = setting.Path }).Resolve(Manifest(), splits: ["val"]);
+        Assert.Equal(setting.Path, resolved.Directory);
+        Assert.Throws<UserError>(() => new CorpusResolver(Options(cache) with { CorporaDir = setting.Path }).Resolve(Manifest()));
     }
 
     [Fact]
@@ -221,6 +267,7 @@ public class CorpusResolverTests
         Assert.Contains(Path.Combine(cache.Path, "tiny"), e.Message);
         Assert.Contains(CorpusResolver.EnvVar, e.Message);
         Assert.DoesNotContain("\n", e.Message);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(cache.Path)); // the failed download left no folder behind
 
         var noDownload = Assert.Throws<UserError>(() =>
             new CorpusResolver(Options(cache) with { AllowDownload = false }).Resolve(Manifest()));
