@@ -36,6 +36,13 @@ public static class TrainCommand
 
     private static int Execute(string? configPath, string? runDir, bool resume, string[] overrides)
     {
+        for (int i = 0; i < overrides.Length; i++)
+            if (overrides[i].StartsWith('-'))
+            {
+                string? value = overrides[i].Contains('=') ? overrides[i].Split('=', 2)[1]
+                    : i + 1 < overrides.Length && !overrides[i + 1].Contains('=') ? overrides[i + 1] : null;
+                throw new UserError(SettingSuggestions.UnknownOption(overrides[i].Split('=')[0], value));
+            }
         Checkpoint? checkpoint = null;
         RunConfig config;
         if (resume)
