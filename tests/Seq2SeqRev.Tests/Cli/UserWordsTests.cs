@@ -60,3 +60,15 @@ public sealed class UserWordsTests
             Assert.Matches(@"\+[0-9a-f]{40}", stdout);
     }
 }
+
+public sealed class WordsTests
+{
+    [Theory]
+    [InlineData(1, "epoch", null, "1 epoch")]
+    [InlineData(3, "epoch", null, "3 epochs")]
+    [InlineData(0, "line", null, "0 lines")]
+    [InlineData(1, "search batch", "search batches", "1 search batch")]
+    [InlineData(2, "search batch", "search batches", "2 search batches")]
+    public void CountsReadAsEnglish(long n, string singular, string? plural, string expected) =>
+        Assert.Equal(expected, Words.Count(n, singular, plural));
+}
