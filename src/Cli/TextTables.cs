@@ -32,15 +32,16 @@ public static class TextTables
         return table;
     }
 
-    /// <summary>What <paramref name="write"/> renders, as plain text (no colours, no wrapping up to 400 columns).</summary>
-    public static string PlainText(Action<IAnsiConsole> write)
+    /// <summary>What <paramref name="write"/> renders, as plain text (no colours) on a console of
+    /// <paramref name="width"/> columns (default 400: no wrapping of the reports' tables).</summary>
+    public static string PlainText(Action<IAnsiConsole> write, int width = 400)
     {
         var writer = new StringWriter();
         var console = AnsiConsole.Create(new AnsiConsoleSettings
         {
             Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Out = new AnsiConsoleOutput(writer),
         });
-        console.Profile.Width = 400;
+        console.Profile.Width = width;
         write(console);
         return writer.ToString();
     }

@@ -6,5 +6,5 @@ namespace Seq2SeqRev.Train;
 
 internal static class Cli
 {
-    public static int Run(RootCommand root, string[] args) => CliRunner.Run(root, args, [typeof(ModelDataException)]);
+    public static int Run(Command root, string[] args) => CliRunner.Run(root, args, [typeof(ModelDataException)]);
 }

@@ -67,7 +67,7 @@ internal static class MemoryCommand
             });
             if (p.GetValue(json)) Console.WriteLine(report.ToJson());
             else if (p.GetValue(markdown)) Console.Write(MemoryTables.Markdown(report));
-            else if (Console.IsOutputRedirected) Console.Write(MemoryTables.Text(report));
+            else if (Console.IsOutputRedirected) Console.Write(MemoryTables.Text(report, FittedTable.RedirectedWidth()));
             else MemoryTables.Write(report, AnsiConsole.Console);
             if (p.GetValue(jsonFile) is { } jsonPath)
             {

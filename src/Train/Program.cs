@@ -4,7 +4,7 @@
 using System.CommandLine;
 using Seq2SeqRev.Train;
 
-var root = new RootCommand("Seq2SeqRev training, memory comparison and reversal checks");
+var root = Seq2SeqRev.Cli.CliRunner.Root("Seq2SeqRev training, memory comparison and reversal checks");
 root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(CheckReversalCommand.Create());
 root.Subcommands.Add(MemoryCommand.Create());

@@ -1,7 +1,8 @@
 // TrainCommand: `seq2seqrev train [--config FILE] [--run-dir DIR] [--resume] [key=value ...]`.
 // Guarantees: config problems are one-line errors (exit 2); a fresh run goes to --run-dir or
 // runs/<config name>-<yyyyMMdd-HHmmss>; --resume continues DIR/last.ckpt with the checkpoint's config (overrides
-// still apply); SIGINT/SIGTERM finish the current batch, save last.ckpt and exit 130 (a second signal kills).
+// still apply); SIGINT/SIGTERM finish the current batch, save last.ckpt, print the resume command once and exit 130
+// (a second signal kills); a finished run prints the next commands (translate, report, tensorboard).
 using System.CommandLine;
 using System.Globalization;
 using Seq2SeqRev.Cli;
@@ -36,6 +37,13 @@ public static class TrainCommand
 
     private static int Execute(string? configPath, string? runDir, bool resume, string[] overrides)
     {
+        for (int i = 0; i < overrides.Length; i++)
+            if (overrides[i].StartsWith('-'))
+            {
+                string? value = overrides[i].Contains('=') ? overrides[i].Split('=', 2)[1]
+                    : i + 1 < overrides.Length && !overrides[i + 1].Contains('=') ? overrides[i + 1] : null;
+                throw new UserError(SettingSuggestions.UnknownOption(overrides[i].Split('=')[0], value));
+            }
         Checkpoint? checkpoint = null;
         RunConfig config;
         if (resume)
@@ -66,8 +74,15 @@ public static class TrainCommand
         });
         if (result.Reason == StopReason.Interrupted)
         {
-            Console.Error.WriteLine($"interrupted: saved {result.LastCheckpoint}; continue with: ./seq2seqrev train --run-dir {runDir} --resume");
+            Console.Error.WriteLine($"continue with: ./seq2seqrev train --run-dir {runDir} --resume");
             return ExitInterrupted;
+        }
+        if (result.Reason != StopReason.Interrupted && File.Exists(Path.Combine(runDir, Trainer.BestFile)))
+        {
+            Console.Error.WriteLine("next steps:");
+            Console.Error.WriteLine($"  translate:   ./seq2seqrev translate --model {runDir}   (type sentences, or --input FILE --output FILE)");
+            Console.Error.WriteLine($"  test scores: ./seq2seqrev report --run {runDir}");
+            Console.Error.WriteLine($"  curves:      tensorboard --logdir {Path.Combine(runDir, "tensorboard")}");
         }
         return 0;
     }

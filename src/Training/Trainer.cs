@@ -68,7 +68,7 @@ public static class Trainer
             if (run.TrainEpoch() is { } stop) return stop;
             if (run.EndEpoch() is { } end) return end;
         }
-        return run.Stop(StopReason.Completed, $"finished {config.Training.Epochs} epochs");
+        return run.Stop(StopReason.Completed, $"finished {Seq2SeqRev.Cli.Words.Count(config.Training.Epochs, "epoch")}");
     }
 
     /// <summary>The optimizer training.optimizer names, over <paramref name="parameters"/> at the configured learning rate.</summary>
@@ -267,7 +267,7 @@ internal sealed class TrainingRun : IDisposable
         if (State.LearningRate < t.MinLearningRate)
             return (StopReason.MinLearningRate, $"learning rate {State.LearningRate:G6} fell below training.min_learning_rate = {t.MinLearningRate:G6}");
         if (State.Epoch > t.Epochs)
-            return (StopReason.Completed, $"finished {t.Epochs} epochs");
+            return (StopReason.Completed, $"finished {Seq2SeqRev.Cli.Words.Count(t.Epochs, "epoch")}");
         return (null, null);
     }
 

@@ -4,7 +4,7 @@
 using System.CommandLine;
 using Seq2SeqRev.Translate;
 
-var root = new RootCommand("Seq2SeqRev translation and scoring");
+var root = Seq2SeqRev.Cli.CliRunner.Root("Seq2SeqRev translation and scoring");
 root.Subcommands.Add(TranslateCommand.Create());
 root.Subcommands.Add(ScoreCommand.Create());
 root.Subcommands.Add(ReportCommand.Create());

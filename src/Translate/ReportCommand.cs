@@ -60,7 +60,7 @@ internal static class ReportCommand
             }
 
             if (p.GetValue(markdown)) Console.Write(ResultsTables.Markdown(report));
-            else if (Console.IsOutputRedirected) Console.Write(ResultsTables.Text(report));
+            else if (Console.IsOutputRedirected) Console.Write(ResultsTables.Text(report, FittedTable.RedirectedWidth()));
             else ResultsTables.Write(report, AnsiConsole.Console);
             if (p.GetValue(json) is { } jsonPath)
             {

@@ -25,8 +25,8 @@ internal static class TranslateCommand
         var nbest = new Option<int>("--nbest") { Description = "Write the N best as 'i ||| translation ||| score' lines (N <= --beam)", DefaultValueFactory = _ => 1 };
         var batch = new Option<int>("--batch-size") { Description = "Sentences per search batch", DefaultValueFactory = _ => 32 };
         var maxInput = new Option<int?>("--max-input-length") { Description = "Truncate longer inputs to this many subword tokens (default: the model's data.max_length)" };
-        var device = new Option<string>("--device") { Description = "cpu (this build has no CUDA)", DefaultValueFactory = _ => "cpu", HelpName = "cpu|cuda" };
-        device.AcceptOnlyFromAmong("cpu", "cuda");
+        var device = new Option<string>("--device") { Description = "Device (this build has CPU only)", DefaultValueFactory = _ => "cpu", HelpName = "cpu" };
+        device.AcceptOnlyFromAmong("cpu", "cuda");   // cuda is accepted so that TranslateRunner can say this build has none
         var reference = new Option<string?>("--ref") { Description = "Reference file: print corpus BLEU on stderr after translating" };
         var attention = new Option<string?>("--attention")
         {

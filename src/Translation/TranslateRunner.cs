@@ -69,7 +69,7 @@ public static class TranslateRunner
             summary = null!;
             AtomicFile.WriteOutput(request.Output, stream => summary = Translate(stream));
             stderr.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"translated {summary.Lines} lines ({summary.Translated} non-blank) in {summary.Seconds:F1} s, {summary.SentencesPerSecond:F1} sentences/s, {summary.Batches} search batches: {request.Output}"));
+                $"translated {Words.Count(summary.Lines, "line")} ({summary.Translated} non-blank) in {summary.Seconds:F1} s, {summary.SentencesPerSecond:F1} sentences/s, {Words.Count(summary.Batches, "search batch", "search batches")}: {request.Output}"));
         }
 
         if (refs is not null)

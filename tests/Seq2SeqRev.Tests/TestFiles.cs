@@ -1,5 +1,6 @@
-// Test helpers: the repository root, the shared Multi30K folder, and self-deleting temp directories.
-using Xunit;
+// Test helpers: the repository root, the local Multi30K folder (found as the programs find it), and self-deleting
+// temp directories.
+using Seq2SeqRev.Training.Data;
 
 namespace Seq2SeqRev.Tests.Data;
 
@@ -29,18 +30,30 @@ internal static class TestFiles
 {
     public static string RepoRoot { get; } = FindRoot();
 
-    /// <summary>The shared Multi30K folder (../shared/corpora/multi30k from the repo root); fails clearly if absent.</summary>
-    public static string Multi30kDir
+    /// <summary>The local Multi30K folder, found the way the programs find it: $SEQ2SEQREV_CORPORA (holding
+    /// multi30k/ or being it), else the download cache; null when neither holds the corpus. Tests that need it are
+    /// <see cref="Multi30kFactAttribute"/>s, skipped with <see cref="Multi30kSkipReason"/> when it is absent.</summary>
+    public static string? FindMulti30k() => FoundMulti30k.Value;
+
+    /// <summary>The local Multi30K folder; only for <see cref="Multi30kFactAttribute"/> tests (never null there).</summary>
+    public static string Multi30kDir => FindMulti30k()
+        ?? throw new InvalidOperationException(Multi30kSkipReason);
+
+    public const string Multi30kSkipReason =
+        "needs Multi30K: set SEQ2SEQREV_CORPORA to a folder holding multi30k/ (or let a program download it into the cache)";
+
+    private static readonly Lazy<string?> FoundMulti30k = new(() =>
     {
-        get
-        {
-            string dir = System.IO.Path.GetFullPath(System.IO.Path.Combine(RepoRoot, "..", "shared", "corpora", "multi30k"));
-            if (!Directory.Exists(dir)) dir = "/work/shared/corpora/multi30k";
-            Assert.True(Directory.Exists(dir),
-                $"Multi30K not found at {dir}: this test needs the shared corpus folder (train/val/test_*.{{en,de}}.gz)");
-            return dir;
-        }
-    }
+        string[] needed = ["train.en.gz", "train.de.gz", "val.en.gz", "val.de.gz", "test_2016_flickr.en.gz", "test_2016_flickr.de.gz"];
+        bool Holds(string dir) => needed.All(f => System.IO.File.Exists(System.IO.Path.Combine(dir, f)));
+        string? env = Environment.GetEnvironmentVariable(CorpusResolver.EnvVar);
+        var candidates = new List<string>();
+        if (!string.IsNullOrEmpty(env))
+            candidates.AddRange([System.IO.Path.Combine(env, "multi30k"), env]);
+        else
+            candidates.Add(System.IO.Path.Combine(CorpusResolver.DefaultCacheDir(Environment.GetEnvironmentVariable), "multi30k"));
+        return candidates.Select(System.IO.Path.GetFullPath).FirstOrDefault(Holds);
+    });
 
     private static string FindRoot()
     {

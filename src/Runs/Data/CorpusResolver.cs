@@ -1,11 +1,13 @@
 // CorpusResolver: finds the files of a CorpusManifest on this machine, downloading into the user cache if needed.
-// Order: the manifest's local_dir (project-shipped corpora); else the corpora_dir setting; else the directory in
-// $SEQ2SEQREV_CORPORA; else <cache>/<name>/ with <cache> = $XDG_CACHE_HOME/seq2seqrev/corpora or
-// ~/.cache/seq2seqrev/corpora; else download into that cache. A corpora_dir / SEQ2SEQREV_CORPORA directory may
-// contain <name>/ or be the corpus folder itself. Guarantees: every returned file exists and, when the manifest
-// has a sha256 for it, matched it (verified once and stamped in <cache>/verified.tsv); an explicitly configured
-// directory that lacks files is an error (no silent fallback); a bad file in the cache is deleted and fetched
-// again; offline with no local copy gives one line saying where to put the files and which env var to set.
+// Order: the corpora_dir setting (a folder the user named); else the manifest's local_dir (project-shipped
+// corpora); else the directory in $SEQ2SEQREV_CORPORA; else <cache>/<name>/ with <cache> =
+// $XDG_CACHE_HOME/seq2seqrev/corpora or ~/.cache/seq2seqrev/corpora; else download into that cache. A corpora_dir /
+// SEQ2SEQREV_CORPORA directory may contain <name>/ or be the corpus folder itself. Guarantees: every returned file
+// exists and, when the manifest has a sha256 for it, matched it (verified once and stamped in <cache>/verified.tsv);
+// a named directory (setting or variable) that does not hold the corpus is a one-line error naming the folder and
+// the first missing file (never a silent fallback to other data); only the splits asked for are needed; a bad file
+// in the cache is deleted and fetched again; a failed download leaves no folder it created behind; offline with no
+// local copy gives one line saying where to put the files and which env var to set.
 using Seq2SeqRev.Cli;
 using Spectre.Console;
 
@@ -48,24 +50,29 @@ public sealed class CorpusResolver(CorpusResolverOptions? options = null)
         return Path.Combine(root, "seq2seqrev", "corpora");
     }
 
-    public ResolvedCorpus Resolve(CorpusManifest manifest, IEnumerable<string>? languages = null) =>
-        ResolveAsync(manifest, languages).GetAwaiter().GetResult();
+    public ResolvedCorpus Resolve(CorpusManifest manifest, IEnumerable<string>? languages = null, IEnumerable<string>? splits = null) =>
+        ResolveAsync(manifest, languages, splits).GetAwaiter().GetResult();
 
-    /// <param name="languages">Languages needed (default: all of the manifest's); all splits are resolved.</param>
+    /// <param name="languages">Languages needed (default: all of the manifest's).</param>
+    /// <param name="splits">Splits needed (default: all of the manifest's).</param>
     public async Task<ResolvedCorpus> ResolveAsync(CorpusManifest manifest, IEnumerable<string>? languages = null,
-        CancellationToken ct = default)
+        IEnumerable<string>? splits = null, CancellationToken ct = default)
     {
         var langs = (languages ?? manifest.Languages).ToList();
         foreach (var lang in langs)
             if (!manifest.Languages.Contains(lang))
                 throw new UserError($"{manifest.Source}: corpus '{manifest.Name}' has no language '{lang}' (has {string.Join(", ", manifest.Languages)})");
-        var files = manifest.FileNames(langs).ToList();
+        var wanted = (splits ?? manifest.Splits).ToList();
+        foreach (var split in wanted)
+            if (!manifest.Splits.Contains(split))
+                throw new UserError($"{manifest.Source}: corpus '{manifest.Name}' has no split '{split}' (has {string.Join(", ", manifest.Splits)})");
+        var files = (from split in wanted from lang in langs select manifest.FileName(split, lang)).ToList();
         var stamps = new ChecksumCache(Path.Combine(CacheDir, "verified.tsv"));
 
+        if (!string.IsNullOrEmpty(_options.CorporaDir))
+            return Configured(manifest, files, stamps, _options.CorporaDir, "data.corpora_dir", "corpora_dir setting");
         if (manifest.LocalDir is not null)
             return Configured(manifest, files, stamps, manifest.LocalDir, $"{manifest.Source} local_dir", "local_dir");
-        if (!string.IsNullOrEmpty(_options.CorporaDir))
-            return Configured(manifest, files, stamps, _options.CorporaDir, $"corpora_dir setting ({_options.CorporaDir})", "corpora_dir setting");
         string? env = _options.GetEnvironmentVariable(EnvVar);
         if (!string.IsNullOrEmpty(env))
             return Configured(manifest, files, stamps, env, $"{EnvVar}={env}", EnvVar);
@@ -88,30 +95,56 @@ public sealed class CorpusResolver(CorpusResolverOptions? options = null)
         if (manifest.UrlPattern is null || !_options.AllowDownload)
             throw new UserError($"corpus '{manifest.Name}' not found locally and downloading is off: {whereToPut}");
         var items = missing.Select(f => new DownloadItem(manifest.Url(f)!, Path.Combine(cached, f), manifest.Sha256[f])).ToList();
+        var created = NewFolders(cached);
         try
         {
             await new CorpusDownloader(_options.HttpHandler, _options.ProgressConsole, _options.ShowProgress)
                 .DownloadAllAsync(items, ct);
         }
-        catch (CorpusDownloader.DownloadFailed e)
+        catch (Exception e)
         {
-            throw new UserError($"corpus '{manifest.Name}' not found locally and {e.Message}: {whereToPut}");
+            RemoveIfEmpty(created);
+            if (e is CorpusDownloader.DownloadFailed failed)
+                throw new UserError($"corpus '{manifest.Name}' not found locally and {failed.Message}: {whereToPut}");
+            throw;
         }
         return new ResolvedCorpus(manifest, cached, "download");
+    }
+
+    /// <summary>The folders from <paramref name="dir"/> up that do not exist yet, deepest first.</summary>
+    private static List<string> NewFolders(string dir)
+    {
+        var result = new List<string>();
+        for (var d = Path.GetFullPath(dir); !string.IsNullOrEmpty(d) && !Directory.Exists(d); d = Path.GetDirectoryName(d))
+            result.Add(d);
+        return result;
+    }
+
+    /// <summary>Deletes the folders a failed download created, deepest first, as long as they are empty.</summary>
+    private static void RemoveIfEmpty(List<string> created)
+    {
+        foreach (var d in created)
+        {
+            if (!Directory.Exists(d) || Directory.EnumerateFileSystemEntries(d).Any()) return;
+            try { Directory.Delete(d); } catch (IOException) { return; }
+        }
     }
 
     private static ResolvedCorpus Configured(CorpusManifest manifest, List<string> files, ChecksumCache stamps,
         string root, string setting, string origin)
     {
         string full = Path.GetFullPath(root);
+        if (!Directory.Exists(full))
+            throw new UserError($"{setting}: folder {full} does not exist (expected a folder holding {manifest.Name}/ or the corpus files themselves)");
         string nested = Path.Combine(full, manifest.Name);
         string? dir = files.All(f => File.Exists(Path.Combine(nested, f))) ? nested
             : files.All(f => File.Exists(Path.Combine(full, f))) ? full : null;
         if (dir is null)
         {
-            string probe = Directory.Exists(nested) ? nested : full;
+            // Name the folder the user most likely meant: <name>/ unless the given folder itself holds corpus files.
+            string probe = Directory.Exists(nested) || !files.Any(f => File.Exists(Path.Combine(full, f))) ? nested : full;
             string first = files.First(f => !File.Exists(Path.Combine(probe, f)));
-            throw new UserError($"{setting}: corpus '{manifest.Name}' incomplete, {Path.Combine(probe, first)} is missing");
+            throw new UserError($"{setting}: corpus '{manifest.Name}' not found in {full}: {Path.Combine(probe, first)} is missing");
         }
         foreach (var file in files)
         {

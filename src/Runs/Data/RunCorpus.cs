@@ -12,9 +12,10 @@ public static class RunCorpus
     /// <summary>Finds (or downloads) the configured corpus files: every corpus error surfaces here, before a
     /// run writes anything.</summary>
     /// <param name="manifestDir">Folder of corpus manifests; null = data.corpora_dir if it has the manifest, else the repository's corpora/.</param>
-    public static ResolvedCorpus Corpus(RunConfig config, string? manifestDir) =>
+    /// <param name="splits">Splits whose files must be there (default: every split of the corpus).</param>
+    public static ResolvedCorpus Corpus(RunConfig config, string? manifestDir, IEnumerable<string>? splits = null) =>
         new CorpusResolver(new CorpusResolverOptions { CorporaDir = config.Data.CorporaDir })
-            .Resolve(Manifest(config, manifestDir), [config.Data.SrcLang, config.Data.TgtLang]);
+            .Resolve(Manifest(config, manifestDir), [config.Data.SrcLang, config.Data.TgtLang], splits);
 
     /// <summary>The corpus manifest of <paramref name="config"/>, after checking that every configured split exists in it.</summary>
     public static CorpusManifest Manifest(RunConfig config, string? manifestDir)

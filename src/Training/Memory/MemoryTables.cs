@@ -103,18 +103,20 @@ public static class MemoryTables
         return sb.ToString();
     }
 
-    /// <summary>Renders the tables with Spectre.Console to <paramref name="console"/>.</summary>
+    /// <summary>Renders the tables with Spectre.Console to <paramref name="console"/>, each fitted to its width
+    /// (FittedTable: the table, else transposed, else one block per config).</summary>
     public static void Write(MemoryReport r, IAnsiConsole console)
     {
-        console.Write(TextTables.Spectre($"memory savings ({r.Data} data, batch {r.Batch})", AccountingHeader, AccountingRows(r), LeftColumns));
+        FittedTable.Write(console, $"memory savings ({r.Data} data, batch {r.Batch})", AccountingHeader, AccountingRows(r), LeftColumns);
         console.WriteLine(MemoryReport.PaperConvention);
         console.WriteLine(MemoryReport.HeldConvention);
         if (HasBreakdown(r))
-            console.Write(TextTables.Spectre("held bits by part (per sentence)", BreakdownHeader, BreakdownRows(r), 3));
+            FittedTable.Write(console, "held bits by part (per sentence)", BreakdownHeader, BreakdownRows(r), 3);
         if (HasMeasurements(r))
-            console.Write(TextTables.Spectre($"measured activation peak and step time (batch {r.Batch})", MeasuredHeader(r), MeasuredRows(r), LeftColumns));
+            FittedTable.Write(console, $"measured activation peak and step time (batch {r.Batch})", MeasuredHeader(r), MeasuredRows(r), LeftColumns);
     }
 
-    /// <summary>The Spectre tables as plain text (no colours, no wrapping), e.g. for tests or a redirected stdout.</summary>
-    public static string Text(MemoryReport r) => TextTables.PlainText(console => Write(r, console));
+    /// <summary>The Spectre tables as plain text (no colours) fitted to <paramref name="width"/> columns (default 400),
+    /// e.g. for tests or a redirected stdout.</summary>
+    public static string Text(MemoryReport r, int width = 400) => TextTables.PlainText(console => Write(r, console), width);
 }

@@ -91,8 +91,9 @@ public static class ResultsRunner
             string where = options.TestSplits is null ? $"{run.ConfigPath}: data.test" : "--test";
             throw new UserError($"{where}: split '{split}' is not in corpus '{manifest.Name}' ({manifest.Source}) of run {run.Dir} (allowed: {string.Join(", ", manifest.Splits)})");
         }
-        // The resolver finds (or fails on) every split's files of both languages, so the test files exist after it.
-        var corpus = RunCorpus.Corpus(config with { Data = config.Data with { Test = [.. splits] } }, options.ManifestDir);
+        // The resolver finds (or fails on) the test splits' files of both languages, so they exist after it; the
+        // training splits are not needed.
+        var corpus = RunCorpus.Corpus(config with { Data = config.Data with { Test = [.. splits] } }, options.ManifestDir, splits);
         return new Plan(run, label, corpus, [.. splits]);
     }
 

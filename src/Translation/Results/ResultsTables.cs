@@ -97,13 +97,15 @@ public static class ResultsTables
         return sb.ToString();
     }
 
-    /// <summary>Renders the results table and the notes with Spectre.Console to <paramref name="console"/>.</summary>
+    /// <summary>Renders the results table and the notes with Spectre.Console to <paramref name="console"/>, fitted to
+    /// its width (FittedTable: the table, else transposed, else one block per run; notes wrapped).</summary>
     public static void Write(ResultsReport r, IAnsiConsole console)
     {
-        console.Write(TextTables.Spectre("results", Header(r), Rows(r), LeftColumns));
+        FittedTable.Write(console, "results", Header(r), Rows(r), LeftColumns);
         foreach (var note in Notes(r)) console.WriteLine(note.Plain);
     }
 
-    /// <summary>The Spectre output as plain text (no colours, no wrapping), e.g. for tests or a redirected stdout.</summary>
-    public static string Text(ResultsReport r) => TextTables.PlainText(console => Write(r, console));
+    /// <summary>The Spectre output as plain text (no colours) fitted to <paramref name="width"/> columns (default 400),
+    /// e.g. for tests or a redirected stdout.</summary>
+    public static string Text(ResultsReport r, int width = 400) => TextTables.PlainText(console => Write(r, console), width);
 }

@@ -1,7 +1,6 @@
-// Loads shared/docs/sacrebleu-test-vectors.json (beside the repository root, found by walking up
-// from the test binaries to the folder holding Seq2SeqRev.sln). Guarantees: a missing file or root
-// is reported through Names() as a sentinel case whose test fails with a clear message; it never
-// makes the suite skip silently.
+// Loads TestData/sacrebleu-test-vectors.json, which lives in this repository and is copied beside the test
+// binaries by the build. Guarantees: a missing file is reported through Names() as a sentinel case whose test
+// fails with a clear message; it never makes the suite skip silently.
 using System.Text.Json.Nodes;
 
 namespace Seq2SeqRev.Tests.Scoring;
@@ -29,10 +28,7 @@ internal static class SacreBleuVectors
 
     private static (string? Path, string? Error) Locate()
     {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Seq2SeqRev.sln"))) dir = dir.Parent;
-        if (dir is null) return (null, $"no folder holding Seq2SeqRev.sln above {AppContext.BaseDirectory}");
-        var path = Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared", "docs", "sacrebleu-test-vectors.json"));
+        var path = Path.Combine(AppContext.BaseDirectory, "TestData", "sacrebleu-test-vectors.json");
         return File.Exists(path) ? (path, null) : (null, $"sacreBLEU test vectors not found at {path}");
     }
 

@@ -113,7 +113,7 @@ public class TokenizerTests(ITestOutputHelper output)
         Assert.Throws<ModelDataException>(() => TokenizerPair.Load(new MemoryStream("not json"u8.ToArray()), "x"));
     }
 
-    [Fact]
+    [Multi30kFact]
     public void Multi30kRoundTripsEveryLine_LearnedOnFullTrain()
     {
         string dir = TestFiles.Multi30kDir;

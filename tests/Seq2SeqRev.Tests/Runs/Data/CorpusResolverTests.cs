@@ -64,11 +64,7 @@ public class CorpusResolverTests
         Assert.Equal(["en", "de", "fr"], m.Languages);
         Assert.Equal(12, m.Sha256.Count);
         Assert.Equal("https://github.com/multi30k/dataset/raw/master/data/task1/raw/train.en.gz", m.Url(m.FileName("train", "en")));
-        foreach (var line in File.ReadLines(Path.Combine(TestFiles.Multi30kDir, "SHA256SUMS")))
-        {
-            var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            Assert.Equal(parts[0], m.Sha256[parts[1]]);
-        }
+        Assert.All(m.Sha256.Values, sha => Assert.Matches("^[0-9a-f]{64}$", sha));
     }
 
     [Fact]
@@ -123,8 +119,54 @@ public class CorpusResolverTests
         setting.File("train.en", Files["train.en"]);
         var e = Assert.Throws<UserError>(() =>
             new CorpusResolver(Options(cache) with { CorporaDir = setting.Path }).Resolve(Manifest()));
-        Assert.Contains("corpora_dir setting", e.Message);
-        Assert.Contains("is missing", e.Message);
+        Assert.StartsWith("data.corpora_dir: corpus 'tiny' not found in " + setting.Path, e.Message);
+        Assert.EndsWith(Path.Combine(setting.Path, "train.de") + " is missing", e.Message);
+    }
+
+    [Fact]
+    public void NamedFolderThatDoesNotExistIsAnErrorNamingIt()
+    {
+        using var cache = new TempDir();
+        string absent = Path.Combine(cache.Path, "nonexistent");
+        var e = Assert.Throws<UserError>(() =>
+            new CorpusResolver(Options(cache) with { CorporaDir = absent }).Resolve(Manifest()));
+        Assert.StartsWith($"data.corpora_dir: folder {absent} does not exist", e.Message);
+        var viaEnv = Assert.Throws<UserError>(() =>
+            new CorpusResolver(Options(cache, env: new() { [CorpusResolver.EnvVar] = absent })).Resolve(Manifest()));
+        Assert.StartsWith($"{CorpusResolver.EnvVar}={absent}: folder {absent} does not exist", viaEnv.Message);
+    }
+
+    [Fact]
+    public void NamedFolderWithoutTheCorpusNamesTheCorpusSubfolder()
+    {
+        using var cache = new TempDir();
+        using var empty = new TempDir();
+        var e = Assert.Throws<UserError>(() =>
+            new CorpusResolver(Options(cache, env: new() { [CorpusResolver.EnvVar] = empty.Path })).Resolve(Manifest()));
+        Assert.EndsWith(Path.Combine(empty.Path, "tiny", "train.en") + " is missing", e.Message);
+    }
+
+    [Fact]
+    public void NamedFolderWinsOverAManifestsLocalDir()
+    {
+        using var cache = new TempDir();
+        using var setting = new TempDir();
+        var local = CorpusManifest.Parse("name: sample\nlanguages: [en, de]\nsplits: [train]\nfile_pattern: \"{split}.{lang}\"\nlocal_dir: sample\n",
+            "sample.yaml", TestFiles.RepoRoot);
+        var e = Assert.Throws<UserError>(() => new CorpusResolver(Options(cache) with { CorporaDir = setting.Path }).Resolve(local));
+        Assert.Contains("data.corpora_dir: corpus 'sample' not found", e.Message);
+    }
+
+    [Fact]
+    public void OnlyTheSplitsAskedForAreNeeded()
+    {
+        using var cache = new TempDir();
+        using var setting = new TempDir();
+        setting.File("val.en", Files["val.en"]);
+        setting.File("val.de", Files["val.de"]);
+        var resolved = new CorpusResolver(Options(cache) with { CorporaDir = setting.Path }).Resolve(Manifest(), splits: ["val"]);
+        Assert.Equal(setting.Path, resolved.Directory);
+        Assert.Throws<UserError>(() => new CorpusResolver(Options(cache) with { CorporaDir = setting.Path }).Resolve(Manifest()));
     }
 
     [Fact]
@@ -225,6 +267,7 @@ public class CorpusResolverTests
         Assert.Contains(Path.Combine(cache.Path, "tiny"), e.Message);
         Assert.Contains(CorpusResolver.EnvVar, e.Message);
         Assert.DoesNotContain("\n", e.Message);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(cache.Path)); // the failed download left no folder behind
 
         var noDownload = Assert.Throws<UserError>(() =>
             new CorpusResolver(Options(cache) with { AllowDownload = false }).Resolve(Manifest()));
@@ -239,12 +282,12 @@ public class CorpusResolverTests
         Assert.EndsWith(Path.Combine(".cache", "seq2seqrev", "corpora"), CorpusResolver.DefaultCacheDir(_ => null));
     }
 
-    [Fact]
-    public void SharedMulti30kResolvesThroughEnvVarAndVerifies()
+    /// <summary>The local Multi30K (SEQ2SEQREV_CORPORA or the cache) matches every en/de checksum of the manifest.</summary>
+    [Multi30kFact]
+    public void LocalMulti30kResolvesThroughEnvVarAndMatchesTheManifest()
     {
         using var cache = new TempDir();
-        string corpora = Path.GetDirectoryName(TestFiles.Multi30kDir)!;
-        var resolver = new CorpusResolver(Options(cache, env: new() { [CorpusResolver.EnvVar] = corpora }));
+        var resolver = new CorpusResolver(Options(cache, env: new() { [CorpusResolver.EnvVar] = TestFiles.Multi30kDir }));
         var m = CorpusManifest.Load(Path.Combine(TestFiles.RepoRoot, "corpora", "multi30k.yaml"));
         var resolved = resolver.Resolve(m, ["en", "de"]);
         Assert.Equal(TestFiles.Multi30kDir, resolved.Directory);

@@ -41,6 +41,9 @@ public sealed class ResultsReportTests(TinyRunsFixture runs) : IClassFixture<Tin
         Assert.Contains("tiny-revgru", text);
         Assert.Contains("test2 chrF2", text);
         Assert.Contains("BLEU: nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:2.6.0", text);
+        var narrow = ResultsTables.Text(report, 120).Split('\n');   // a 120-column terminal: no line is longer
+        Assert.All(narrow, line => Assert.True(line.Length <= 120, $"{line.Length} columns: {line}"));
+        Assert.Contains(narrow, l => l.Contains("test2 chrF2"));
         var markdown = ResultsTables.Markdown(report).Split('\n');
         Assert.Contains("| epoch | tiny-revgru val BLEU | tiny-revgru val ppl | tiny-gru val BLEU | tiny-gru val ppl |", markdown);
         Assert.Single(markdown, l => l.StartsWith("| 2 | ", StringComparison.Ordinal));
