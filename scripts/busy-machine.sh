@@ -4,7 +4,7 @@
 # stopped, by their process ids, as soon as the command ends. The command's exit status is returned.
 #   scripts/busy-machine.sh [-n N] [-t SECONDS] -- COMMAND [ARGS...]
 set -euo pipefail
-n="$(nproc)"; limit=900
+n="$(getconf _NPROCESSORS_ONLN)"; limit=900   # not nproc: it honours OMP_NUM_THREADS
 while [ $# -gt 0 ]; do
   case "$1" in
     -n) n="$2"; shift 2 ;;

@@ -1,6 +1,7 @@
-// LauncherThreadsTests: the launcher (./seq2seqrev) starts every command with OMP_WAIT_POLICY=PASSIVE unless the user
-// chose a libgomp wait policy (OMP_WAIT_POLICY or GOMP_SPINCOUNT), and leaves OMP_NUM_THREADS alone; `help` prints the
-// settings the commands would run with (no build needed).
+// LauncherThreadsTests: unless the user chose (OMP_NUM_THREADS, OMP_WAIT_POLICY or GOMP_SPINCOUNT), the launcher
+// (./seq2seqrev) keeps libgomp's defaults while every core is idle and otherwise runs one thread per idle core (at least
+// one) with OMP_WAIT_POLICY=PASSIVE; `help` prints the settings a command would run with (no build needed). The idle
+// cores are given with SEQ2SEQREV_IDLE_CORES, so the decision is tested without loading the machine.
 using System.Diagnostics;
 using Seq2SeqRev.Tests.Data;
 using Xunit;
@@ -14,7 +15,7 @@ public sealed class LauncherThreadsTests
         var info = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         info.ArgumentList.Add(Path.Combine(TestFiles.RepoRoot, "seq2seqrev"));
         info.ArgumentList.Add("help");
-        foreach (var name in new[] { "OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "OMP_NUM_THREADS" }) info.Environment.Remove(name);
+        foreach (var name in new[] { "OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "OMP_NUM_THREADS", "SEQ2SEQREV_IDLE_CORES" }) info.Environment.Remove(name);
         foreach (var (name, value) in environment) info.Environment[name] = value;
         using var p = Process.Start(info)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
@@ -24,14 +25,29 @@ public sealed class LauncherThreadsTests
         return stdout.Result;
     }
 
+    private static Dictionary<string, string?> Idle(int cores, params (string Name, string Value)[] more)
+    {
+        var environment = new Dictionary<string, string?> { ["SEQ2SEQREV_IDLE_CORES"] = cores.ToString() };
+        foreach (var (name, value) in more) environment[name] = value;
+        return environment;
+    }
+
     [Fact]
-    public void PassiveByDefault() =>
-        Assert.Contains("OpenMP: OMP_WAIT_POLICY=PASSIVE GOMP_SPINCOUNT=unset OMP_NUM_THREADS=unset", Help(new Dictionary<string, string?>()));
+    public void AnIdleMachineKeepsLibgompsDefaults() =>
+        Assert.Contains("OpenMP: OMP_WAIT_POLICY=unset GOMP_SPINCOUNT=unset OMP_NUM_THREADS=unset", Help(Idle(Environment.ProcessorCount)));
+
+    [Fact]
+    public void ABusyMachineGetsOneSleepingThreadPerIdleCoreAndAtLeastOne()
+    {
+        Assert.Contains("OpenMP: OMP_WAIT_POLICY=PASSIVE GOMP_SPINCOUNT=unset OMP_NUM_THREADS=1", Help(Idle(0)));
+        if (Environment.ProcessorCount > 2)
+            Assert.Contains("OpenMP: OMP_WAIT_POLICY=PASSIVE GOMP_SPINCOUNT=unset OMP_NUM_THREADS=2", Help(Idle(2)));
+    }
 
     [Theory]
-    [InlineData("OMP_WAIT_POLICY", "ACTIVE", "OMP_WAIT_POLICY=ACTIVE GOMP_SPINCOUNT=unset")]
-    [InlineData("GOMP_SPINCOUNT", "300000", "OMP_WAIT_POLICY=unset GOMP_SPINCOUNT=300000")]
-    [InlineData("OMP_NUM_THREADS", "1", "OMP_WAIT_POLICY=PASSIVE GOMP_SPINCOUNT=unset OMP_NUM_THREADS=1")]
-    public void TheUsersSettingWins(string name, string value, string expected) =>
-        Assert.Contains("OpenMP: " + expected, Help(new Dictionary<string, string?> { [name] = value }));
+    [InlineData("OMP_WAIT_POLICY", "ACTIVE", "OMP_WAIT_POLICY=ACTIVE GOMP_SPINCOUNT=unset OMP_NUM_THREADS=unset")]
+    [InlineData("GOMP_SPINCOUNT", "300000", "OMP_WAIT_POLICY=unset GOMP_SPINCOUNT=300000 OMP_NUM_THREADS=unset")]
+    [InlineData("OMP_NUM_THREADS", "2", "OMP_WAIT_POLICY=unset GOMP_SPINCOUNT=unset OMP_NUM_THREADS=2")]
+    public void TheUsersSettingWinsOnABusyMachine(string name, string value, string expected) =>
+        Assert.Contains("OpenMP: " + expected, Help(Idle(0, (name, value))));
 }
