@@ -35,19 +35,11 @@ public sealed class Seq2SeqReversalGradientTests(ITestOutputHelper output)
         var config = Seq2SeqTestKit.Config(cell, bank, layers, hidden: layers == 1 ? 8 : 12, slice: layers == 1 ? 2 : 3, dropout: 0.3);
         using var backprop = Seq2SeqTestKit.Create(config, "backprop", seed: 11);
         using var reversal = Seq2SeqTestKit.Create(config, "reversal", seed: 99, block: block);
-        Seq2SeqTestKit.CopyParameters(backprop, reversal);
-        backprop.Module.train();
-        reversal.Module.train();
+        Seq2SeqTestKit.Pair(backprop, reversal);
 
         for (var seed = 0; seed < 2; seed++)
         {
-            var batch = Seq2SeqTestKit.RandomBatch(100 + seed);
-            backprop.Module.zero_grad();
-            reversal.Module.zero_grad();
-            manual_seed(7 + seed);
-            var bp = backprop.TrainStep(batch);
-            manual_seed(7 + seed);
-            var rev = reversal.TrainStep(batch);
+            var (bp, rev) = Seq2SeqTestKit.StepBoth(backprop, reversal, Seq2SeqTestKit.RandomBatch(100 + seed), 7 + seed);
             var (worst, name, allClose) = Seq2SeqTestKit.Compare(Seq2SeqTestKit.Gradients(reversal), Seq2SeqTestKit.Gradients(backprop));
             output.WriteLine($"{cell} {bank} L{layers} K{block} batch {seed}: loss bp {bp.LossSum:R} rev {rev.LossSum:R}; worst rel {worst:E2} ({name}); allclose {allClose}");
             Assert.Equal(bp.Tokens, rev.Tokens);
@@ -70,14 +62,8 @@ public sealed class Seq2SeqReversalGradientTests(ITestOutputHelper output)
         var config = Seq2SeqTestKit.Config(cell, "hidden", layers, hidden: 8, dropout: 0.3);
         using var backprop = Seq2SeqTestKit.Create(config, "backprop", seed: 5);
         using var checkpoint = Seq2SeqTestKit.Create(config, "checkpoint", seed: 6, segment: segment);
-        Seq2SeqTestKit.CopyParameters(backprop, checkpoint);
-        backprop.Module.train();
-        checkpoint.Module.train();
-        var batch = Seq2SeqTestKit.RandomBatch(3);
-        manual_seed(21);
-        var bp = backprop.TrainStep(batch);
-        manual_seed(21);
-        var cp = checkpoint.TrainStep(batch);
+        Seq2SeqTestKit.Pair(backprop, checkpoint);
+        var (bp, cp) = Seq2SeqTestKit.StepBoth(backprop, checkpoint, Seq2SeqTestKit.RandomBatch(3), 21);
         var (worst, name, allClose) = Seq2SeqTestKit.Compare(Seq2SeqTestKit.Gradients(checkpoint), Seq2SeqTestKit.Gradients(backprop));
         output.WriteLine($"{cell} L{layers} k={segment}: loss bp {bp.LossSum:R} cp {cp.LossSum:R}; worst rel {worst:E2} ({name}); allclose {allClose}");
         Assert.Equal(bp.LossSum, cp.LossSum, 1e-4 * Math.Abs(bp.LossSum));

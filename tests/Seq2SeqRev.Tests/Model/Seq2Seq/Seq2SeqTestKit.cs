@@ -52,6 +52,27 @@ internal static class Seq2SeqTestKit
         foreach (var (name, p) in to.Module.named_parameters()) p.copy_(source[name]);
     }
 
+    /// <summary>Readies two models of one config for a gradient comparison: the reference's weights copied into the
+    /// other, both in train mode.</summary>
+    public static void Pair(ITrainable reference, ITrainable other)
+    {
+        CopyParameters(reference, other);
+        reference.Module.train();
+        other.Module.train();
+    }
+
+    /// <summary>One training step of each model on <paramref name="batch"/> from zeroed gradients, with the same
+    /// dropout draws (the global generator seeded with <paramref name="rngSeed"/> before each step).</summary>
+    public static (StepResult Reference, StepResult Other) StepBoth(ITrainable reference, ITrainable other, TrainingBatch batch, long rngSeed)
+    {
+        reference.Module.zero_grad();
+        other.Module.zero_grad();
+        manual_seed(rngSeed);
+        var a = reference.TrainStep(batch);
+        manual_seed(rngSeed);
+        return (a, other.TrainStep(batch));
+    }
+
     /// <summary>Gradients by parameter name (cloned, float64).</summary>
     public static Dictionary<string, Tensor> Gradients(ITrainable model) =>
         model.Module.named_parameters().ToDictionary(p => p.name,

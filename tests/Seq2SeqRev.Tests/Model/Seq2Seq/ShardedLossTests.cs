@@ -31,18 +31,10 @@ public sealed class ShardedLossTests(ITestOutputHelper output)
         var config = Seq2SeqTestKit.Config(cell, bank, layers, hidden: 8, dropout: 0.3);
         using var whole = Seq2SeqTestKit.Create(config, "backprop", seed: 5, lossHead: "autograd");
         using var sharded = Seq2SeqTestKit.Create(config, memory, seed: 6, segment: segment, lossShard: shard);
-        Seq2SeqTestKit.CopyParameters(whole, sharded);
-        whole.Module.train();
-        sharded.Module.train();
+        Seq2SeqTestKit.Pair(whole, sharded);
         for (var seed = 0; seed < 2; seed++)
         {
-            var batch = Seq2SeqTestKit.RandomBatch(40 + seed, batch: 5, maxLength: 9);
-            whole.Module.zero_grad();
-            sharded.Module.zero_grad();
-            manual_seed(31 + seed);
-            var a = whole.TrainStep(batch);
-            manual_seed(31 + seed);
-            var b = sharded.TrainStep(batch);
+            var (a, b) = Seq2SeqTestKit.StepBoth(whole, sharded, Seq2SeqTestKit.RandomBatch(40 + seed, batch: 5, maxLength: 9), 31 + seed);
             var (worst, name, allClose) = Seq2SeqTestKit.Compare(Seq2SeqTestKit.Gradients(sharded), Seq2SeqTestKit.Gradients(whole));
             output.WriteLine($"{cell} L{layers} {memory} shard {shard} k={segment}: loss {a.LossSum:R} / {b.LossSum:R}; worst rel {worst:E2} ({name})");
             Assert.Equal(a.Tokens, b.Tokens);

@@ -106,21 +106,14 @@ public sealed class StreamingAttentionTests(ITestOutputHelper output)
         // float32 rounding of its terms — in backprop (the reference) too: the materialised attention
         // (training.attention_chunk = 0, autograd through GlobalAttention.forward) is 2e-5 to 6e-5 from backprop there.
         // That one parameter is checked here at 1e-3; StreamEqualsAutograd… in float64 checks it at 1e-10.
-        Seq2SeqTestKit.CopyParameters(backprop, reversal);
-        backprop.Module.train();
-        reversal.Module.train();
+        Seq2SeqTestKit.Pair(backprop, reversal);
         const string cancelling = "decoder.attention.linear_query.weight";
 
         // Padded batches: short sentences and long ones (S up to 19: several chunks, the last one partial).
         foreach (var (seed, maxLength) in new[] { (0, 7), (1, 19) })
         {
             var batch = Seq2SeqTestKit.RandomBatch(200 + seed, batch: 5, minLength: 1, maxLength: maxLength);
-            backprop.Module.zero_grad();
-            reversal.Module.zero_grad();
-            manual_seed(7 + seed);
-            var bp = backprop.TrainStep(batch);
-            manual_seed(7 + seed);
-            var rev = reversal.TrainStep(batch);
+            var (bp, rev) = Seq2SeqTestKit.StepBoth(backprop, reversal, batch, 7 + seed);
             var expected = Seq2SeqTestKit.Gradients(backprop);
             var actual = Seq2SeqTestKit.Gradients(reversal);
             if (attention == "concat")
