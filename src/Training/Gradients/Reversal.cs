@@ -7,13 +7,13 @@
 // and the encoder's final state is not held at all: it is the decoder's initial state, which the decoder's reversal
 // rebuilds bit for bit and hands to the encoder's reversal. The loss targets are derived from the decoder inputs and
 // the attention mask from the source lengths. Everything restored is bit-identical, so training computes exactly what
-// it computed with the uncompacted tapes (ReproducibilityTests, ReversalGradientTests). The decoder's loss runs per
+// it computed with the uncompacted tapes (ReproducibilityTests, Seq2SeqReversalGradientTests). The decoder's loss runs per
 // block of steps (training.reversal_block) as one batch; its attention reads the memory bank a chunk of source
 // positions at a time (training.attention_chunk), each chunk rebuilt from the held source ids and saved columns and
 // dropped, and sends the bank's gradient chunk by chunk into the embedding and a [S, B, k] accumulator the encoder's
 // reversal consumes, so no [B, S, C] tensor lives across the step (attention_chunk = 0: the bank materialised whole
 // as one leaf, its gradient accumulated over every decoder step, autograd through the attention); the gradients
-// equal Backprop's (the model's GraphLoss) up to float rounding (ReversalGradientTests); the memory accounting is
+// equal Backprop's (the model's GraphLoss) up to float rounding (Seq2SeqReversalGradientTests); the memory accounting is
 // taken from the tapes between the passes.
 using Seq2SeqRev.Model;
 using Seq2SeqRev.Reversible;

@@ -2,7 +2,7 @@
 // (GlobalAttention.Stream) gives autograd's values and gradients through the ordinary attention over the materialised
 // bank — for every score kind, masked (padded) positions, chunk sizes that do not divide S, one chunk and more than S —
 // and training by reversal with it (training.attention_chunk) gives backprop's gradients for every bank, every score
-// kind, both cells, padded sources, reversal blocks 1 and K (1e-5 relative, as ReversalGradientTests; concat's W_q, whose
+// kind, both cells, padded sources, reversal blocks 1 and K (1e-5 relative, as Seq2SeqReversalGradientTests; concat's W_q, whose
 // gradient cancels to float32 noise in backprop itself at small weights, at 1e-3 there and at 1e-10 in float64 here).
 using Seq2SeqRev.Attention;
 using Seq2SeqRev.Reversible;
