@@ -18,28 +18,18 @@ internal static class ForgettingSites
         var format = cell.Format;
         if (cell.Forgetting == ForgettingImplementation.Fused)
         {
-            var n = CheckShapes(h, z, update, active);
-            Tensor? hCopy = null, zCopy = null, uCopy = null;
+            CheckShapes(h, z, update, active);
+            Tensor? zCopy = null, uCopy = null;
             try
             {
-                var hd = TensorSpans.Dense(h, ScalarType.Int64, ref hCopy);
                 var zd = TensorSpans.Dense(z, ScalarType.Float32, ref zCopy);
                 var ud = TensorSpans.Dense(update, ScalarType.Float32, ref uCopy);
-                var rows = (int)h.shape[0];
-                var next = empty(rows, n, ScalarType.Int64);
-                var maxAbs = ForgettingKernels.Lossy(new ForgettingKernels.SiteSpans
-                {
-                    Rows = rows, Columns = n, ForgetRadix = format.ForgetRadix, HiddenRadix = format.HiddenRadix,
-                    H = TensorSpans.Elements<long>(hd), Z = TensorSpans.Elements<float>(zd), Update = TensorSpans.Elements<float>(ud),
-                    Active = TensorSpans.ActiveRows(active), Out = TensorSpans.Elements<long>(next),
-                });
-                if (maxAbs >= FixedPointFormat.StateLimit) throw new StateRangeException(cell.SiteName(index), step, maxAbs);
-                return next;
+                return LossySpans(cell, h, TensorSpans.Elements<float>(zd), TensorSpans.Elements<float>(ud), active, index, step);
             }
             finally
             {
-                hCopy?.Dispose(); zCopy?.Dispose(); uCopy?.Dispose();
-                GC.KeepAlive(h); GC.KeepAlive(z); GC.KeepAlive(update); GC.KeepAlive(active);
+                zCopy?.Dispose(); uCopy?.Dispose();
+                GC.KeepAlive(z); GC.KeepAlive(update);
             }
         }
         using var scope = NewDisposeScope();
@@ -48,6 +38,38 @@ internal static class ForgettingSites
         var result = active is null ? sum : where(active.unsqueeze(1), sum, multiplied);
         FixedPointFormat.CheckRange(result, cell.SiteName(index), step);
         return result.MoveToOuterDisposeScope();
+    }
+
+    /// <summary><see cref="Lossy"/> by the fused kernel, with
+    /// the gate and the update as row-major spans [rows, n] (GateSites computes them without tensors).</summary>
+    public static Tensor LossySpans(ReversibleCell cell, Tensor h, ReadOnlySpan<float> z, ReadOnlySpan<float> update, Tensor? active, int index, int step)
+    {
+        var format = cell.Format;
+        var shape = h.shape;
+        if (shape.Length != 2 || z.Length != shape[0] * shape[1] || update.Length != z.Length)
+            throw new ArgumentException($"site gate and update must match the state [{string.Join(", ", shape)}]");
+        if (active is not null && (active.dim() != 1 || active.size(0) != shape[0] || active.dtype != ScalarType.Bool))
+            throw new ArgumentException($"active must be bool [{shape[0]}]");
+        Tensor? hCopy = null;
+        try
+        {
+            var hd = TensorSpans.Dense(h, ScalarType.Int64, ref hCopy);
+            int rows = (int)shape[0], n = (int)shape[1];
+            var next = empty(rows, n, ScalarType.Int64);
+            var maxAbs = ForgettingKernels.Lossy(new ForgettingKernels.SiteSpans
+            {
+                Rows = rows, Columns = n, ForgetRadix = format.ForgetRadix, HiddenRadix = format.HiddenRadix,
+                H = TensorSpans.Elements<long>(hd), Z = z, Update = update,
+                Active = TensorSpans.ActiveRows(active), Out = TensorSpans.Elements<long>(next),
+            });
+            if (maxAbs >= FixedPointFormat.StateLimit) throw new StateRangeException(cell.SiteName(index), step, maxAbs);
+            return next;
+        }
+        finally
+        {
+            hCopy?.Dispose();
+            GC.KeepAlive(h); GC.KeepAlive(active);
+        }
     }
 
     /// <summary>Exact: h·z through <paramref name="buffer"/> (columns [exempt, n); [0, exempt) lossily) + update.</summary>

@@ -36,20 +36,39 @@ public sealed partial class InformationBuffer
     internal Tensor MultiplyAdd(Tensor h, Tensor z, Tensor update, Tensor? active, int exempt, out long maxAbs)
     {
         ThrowIfSealed();
-        var n = CheckSite(h, z, update, active, exempt);
+        CheckSite(h, z, update, active, exempt);
+        Tensor? zCopy = null, uCopy = null;
+        try
+        {
+            var zd = Dense(z, ScalarType.Float32, ref zCopy);
+            var ud = Dense(update, ScalarType.Float32, ref uCopy);
+            return MultiplyAddSpans(h, Elements<float>(zd), Elements<float>(ud), active, exempt, out maxAbs);
+        }
+        finally
+        {
+            zCopy?.Dispose(); uCopy?.Dispose();
+            GC.KeepAlive(z); GC.KeepAlive(update);
+        }
+    }
+
+    /// <summary><see cref="MultiplyAdd"/> with the gate and the update
+    /// given as row-major spans [rows, n] (the fused gate arithmetic, GateSites, computes them without tensors); the
+    /// caller has checked their length.</summary>
+    internal Tensor MultiplyAddSpans(Tensor h, ReadOnlySpan<float> z, ReadOnlySpan<float> update, Tensor? active, int exempt, out long maxAbs)
+    {
+        ThrowIfSealed();
+        var n = CheckState(h, active, exempt);
         var m = n - exempt;
-        Tensor? hCopy = null, zCopy = null, uCopy = null;
+        Tensor? hCopy = null;
         try
         {
             var hd = Dense(h, ScalarType.Int64, ref hCopy);
-            var zd = Dense(z, ScalarType.Float32, ref zCopy);
-            var ud = Dense(update, ScalarType.Float32, ref uCopy);
             var next = empty(Rows, n, ScalarType.Int64);
             var outcome = ForgettingKernels.Forward(new ForgettingKernels.SiteSpans
             {
                 Rows = Rows, Columns = n, Exempt = exempt, RegisterStride = Columns,
                 ForgetRadix = _format.ForgetRadix, HiddenRadix = _format.HiddenRadix,
-                H = Elements<long>(hd), Z = Elements<float>(zd), Update = Elements<float>(ud), Active = ActiveRows(active),
+                H = Elements<long>(hd), Z = z, Update = update, Active = ActiveRows(active),
                 Out = Elements<long>(next),
                 Register = m > 0 ? Elements<long>(_register!) : default,
                 Depth = m > 0 ? Elements<long>(_depth!) : default,
@@ -75,8 +94,8 @@ public sealed partial class InformationBuffer
         }
         finally
         {
-            hCopy?.Dispose(); zCopy?.Dispose(); uCopy?.Dispose();
-            GC.KeepAlive(h); GC.KeepAlive(z); GC.KeepAlive(update); GC.KeepAlive(active);
+            hCopy?.Dispose();
+            GC.KeepAlive(h); GC.KeepAlive(active);
         }
     }
 
@@ -90,18 +109,36 @@ public sealed partial class InformationBuffer
     internal Tensor SubtractDivide(Tensor next, Tensor z, Tensor update, Tensor? active, int exempt, Tensor? restore = null)
     {
         ThrowIfSealed();
-        var n = CheckSite(next, z, update, active, exempt);
+        CheckSite(next, z, update, active, exempt);
+        Tensor? zCopy = null, uCopy = null;
+        try
+        {
+            var zd = Dense(z, ScalarType.Float32, ref zCopy);
+            var ud = Dense(update, ScalarType.Float32, ref uCopy);
+            return SubtractDivideSpans(next, Elements<float>(zd), Elements<float>(ud), active, exempt, restore);
+        }
+        finally
+        {
+            zCopy?.Dispose(); uCopy?.Dispose();
+            GC.KeepAlive(z); GC.KeepAlive(update);
+        }
+    }
+
+    /// <summary><see cref="SubtractDivide"/> with the gate and the update
+    /// given as row-major spans [rows, n] (GateSites); the caller has checked their length.</summary>
+    internal Tensor SubtractDivideSpans(Tensor next, ReadOnlySpan<float> z, ReadOnlySpan<float> update, Tensor? active, int exempt, Tensor? restore)
+    {
+        ThrowIfSealed();
+        var n = CheckState(next, active, exempt);
         var m = n - exempt;
         if (restore is not null && (restore.dim() != 2 || restore.size(0) != Rows || restore.size(1) != exempt))
             throw new ArgumentException($"restore must be [{Rows}, {exempt}], got [{string.Join(", ", restore.shape)}]");
         if (m == 0 && restore is not null) return restore;
         if (m > 0 && _chunks.Count == 0) throw new InvalidOperationException("information buffer: more divides than multiplies");
-        Tensor? hCopy = null, zCopy = null, uCopy = null, rCopy = null, chunk = null;
+        Tensor? hCopy = null, rCopy = null, chunk = null;
         try
         {
             var hd = Dense(next, ScalarType.Int64, ref hCopy);
-            var zd = Dense(z, ScalarType.Float32, ref zCopy);
-            var ud = Dense(update, ScalarType.Float32, ref uCopy);
             var rd = restore is null ? null : Dense(restore, ScalarType.Int64, ref rCopy);
             var prev = empty(Rows, n, ScalarType.Int64);
             if (m > 0)
@@ -113,7 +150,7 @@ public sealed partial class InformationBuffer
             {
                 Rows = Rows, Columns = n, Exempt = exempt, RegisterStride = Columns,
                 ForgetRadix = _format.ForgetRadix, HiddenRadix = _format.HiddenRadix,
-                H = Elements<long>(hd), Z = Elements<float>(zd), Update = Elements<float>(ud), Active = ActiveRows(active),
+                H = Elements<long>(hd), Z = z, Update = update, Active = ActiveRows(active),
                 Out = Elements<long>(prev),
                 Register = m > 0 ? Elements<long>(_register!) : default,
                 Depth = m > 0 ? Elements<long>(_depth!) : default,
@@ -135,21 +172,29 @@ public sealed partial class InformationBuffer
         }
         finally
         {
-            hCopy?.Dispose(); zCopy?.Dispose(); uCopy?.Dispose(); rCopy?.Dispose(); chunk?.Dispose();
-            GC.KeepAlive(next); GC.KeepAlive(z); GC.KeepAlive(update); GC.KeepAlive(active); GC.KeepAlive(restore);
+            hCopy?.Dispose(); rCopy?.Dispose(); chunk?.Dispose();
+            GC.KeepAlive(next); GC.KeepAlive(active); GC.KeepAlive(restore);
         }
     }
 
     /// <summary>Checks the shapes of one site call; returns its column count n.</summary>
     private int CheckSite(Tensor h, Tensor z, Tensor update, Tensor? active, int exempt)
     {
+        var n = CheckState(h, active, exempt);
+        var shape = h.shape;
+        if (!z.shape.SequenceEqual(shape) || !update.shape.SequenceEqual(shape))
+            throw new ArgumentException($"gate and update must be [{Rows}, {n}] like the state");
+        return n;
+    }
+
+    /// <summary>Checks the state, the exempt columns and the row mask of one site call; returns its column count n.</summary>
+    private int CheckState(Tensor h, Tensor? active, int exempt)
+    {
         var shape = h.shape;
         if (shape.Length != 2 || shape[0] != Rows || shape[1] > Columns)
             throw new ArgumentException($"state must be [{Rows}, ≤ {Columns}], got [{string.Join(", ", shape)}]");
         var n = (int)shape[1];
         if (exempt < 0 || exempt > n) throw new ArgumentOutOfRangeException(nameof(exempt), exempt, $"must be in 0..{n}");
-        if (!z.shape.SequenceEqual(shape) || !update.shape.SequenceEqual(shape))
-            throw new ArgumentException($"gate and update must be [{Rows}, {n}] like the state");
         if (active is not null && (active.dim() != 1 || active.size(0) != Rows || active.dtype != ScalarType.Bool))
             throw new ArgumentException($"active must be bool [{Rows}]");
         return n;

@@ -36,27 +36,31 @@ internal sealed class RevGRUCell : ReversibleCell
     /// <summary>Gate layers 0, 1 update half 1 (zr1, g1); 2, 3 update half 2 (zr2, g2).</summary>
     protected override IReadOnlyList<Linear> GateLayers => gateLayers;
 
-    /// <summary>The gates of one half from the other half's float value <see cref="Other"/>: keep gate
-    /// z = bounded σ (σ kept in <see cref="Sigma"/>), reset r, r ⊙ other, candidate g and update (1 − z) ⊙ g.</summary>
-    private sealed record HalfGates(Tensor Z, Tensor Sigma, Tensor R, Tensor Other, Tensor ROther, Tensor Candidate, Tensor Update);
+    /// <summary>The gates of one half from the other half's float value <see cref="Other"/>: σ of the keep gate's
+    /// pre-activation (the bound z = m·σ + (1 − m) and the update (1 − z) ⊙ g are the site's: <see cref="Site"/>), reset
+    /// r, r ⊙ other and candidate g.</summary>
+    private sealed record HalfGates(Tensor Sigma, Tensor R, Tensor Other, Tensor ROther, Tensor Candidate)
+    {
+        public SiteGates Site => SiteGates.Complement(Sigma, Candidate);
+    }
 
     /// <summary>The gates of half <paramref name="half"/> (0 or 1) from the other half.</summary>
     private HalfGates Gates(CellInput input, int half, Tensor other)
     {
         var pre = Linear(input, 2 * half, other);
-        var z = BoundedGate(pre.narrow(1, 0, Half), out var sigma);
+        var sigma = sigmoid(pre.narrow(1, 0, Half));
         var r = sigmoid(pre.narrow(1, Half, Half));
         var rOther = r.mul(other);
         var candidate = tanh(Linear(input, 2 * half + 1, rOther));
-        return new HalfGates(z, sigma, r, other, rOther, candidate, z.neg().add(Scalars.Float32(1f), Scalars.UnitAlpha).mul(candidate));
+        return new HalfGates(sigma, r, other, rOther, candidate);
     }
 
     private protected override CellState Run(CellInput input, CellState state, ForwardSites sites)
     {
         var g1 = Gates(input, 0, state[1].Float);
-        var h1 = sites.Next(state[0], g1.Z, g1.Update, 0);
+        var h1 = sites.Next(state[0], g1.Site, 0);
         var g2 = Gates(input, 1, h1.Float);
-        var h2 = sites.Next(state[1], g2.Z, g2.Update, 1);
+        var h2 = sites.Next(state[1], g2.Site, 1);
         return new CellState([h1, h2]);
     }
 
@@ -64,34 +68,34 @@ internal sealed class RevGRUCell : ReversibleCell
     {
         // Half 2 from h1^t, then half 1 from the rebuilt h2^{t-1}: the values the forward pass saw.
         var g2 = Gates(input, 1, Format.ToFloat(next[0].Int));
-        var h2 = source.Previous(next[1], g2.Z, g2.Update, 1);
+        var (h2, z2) = source.Previous(next[1], g2.Site, 1);
         var g1 = Gates(input, 0, Format.ToFloat(h2));
-        var h1 = source.Previous(next[0], g1.Z, g1.Update, 0);
+        var (h1, z1) = source.Previous(next[0], g1.Site, 0);
         return new Backstep(this, new CellState([new Part(h1, null, Format), new Part(h2, null, Format)]), source.Active,
-            input, g1, g2);
+            input, g1, z1, g2, z2);
     }
 
     /// <summary>Backpropagation of one reversed step, written out: half 2's site and gates first (their gradient into
     /// h1^t joins h1^t's own), then half 1's (their gradient into h2^{t-1} joins the one through half 2's site).</summary>
     private sealed class Backstep(RevGRUCell cell, CellState previous, Tensor? active, CellInput input,
-        HalfGates g1, HalfGates g2) : CellBackstep(previous)
+        HalfGates g1, Tensor z1, HalfGates g2, Tensor z2) : CellBackstep(previous)
     {
         public override StepGradient Backward(IReadOnlyList<Tensor> nextGrads, GateGradients grads)
         {
             using var _ = no_grad();
-            var (dh2, dz2, du2) = cell.SiteGradient(nextGrads[1], Previous[1].Int, g2.Z, active);
-            var (dZr2, dG2, dh1FromGates) = HalfBackward(1, g2, dz2, du2, grads);
-            var (dh1, dz1, du1) = cell.SiteGradient(nextGrads[0].add(dh1FromGates, Scalars.UnitAlpha), Previous[0].Int, g1.Z, active);
-            var (dZr1, dG1, dh2FromGates) = HalfBackward(0, g1, dz1, du1, grads);
+            var (dh2, dz2, du2) = cell.SiteGradient(nextGrads[1], Previous[1].Int, z2, active);
+            var (dZr2, dG2, dh1FromGates) = HalfBackward(1, g2, z2, dz2, du2, grads);
+            var (dh1, dz1, du1) = cell.SiteGradient(nextGrads[0].add(dh1FromGates, Scalars.UnitAlpha), Previous[0].Int, z1, active);
+            var (dZr1, dG1, dh2FromGates) = HalfBackward(0, g1, z1, dz1, du1, grads);
             return new StepGradient([dh1, dh2.add(dh2FromGates, Scalars.UnitAlpha)], [dZr1, dG1, dZr2, dG2]);
         }
 
         /// <summary>From dL/dz and dL/du of half <paramref name="half"/>: dL/d of its two gate layers' pre-activations
         /// (= of their projections) and dL/d other; W_h's gradients accumulate in <paramref name="grads"/>.</summary>
-        private (Tensor DZr, Tensor DG, Tensor DOther) HalfBackward(int half, HalfGates g, Tensor dz, Tensor du, GateGradients grads)
+        private (Tensor DZr, Tensor DG, Tensor DOther) HalfBackward(int half, HalfGates g, Tensor z, Tensor dz, Tensor du, GateGradients grads)
         {
             // u = (1 − z) ⊙ c: dc = du ⊙ (1 − z), and z's total gradient dz − du ⊙ c.
-            var dCandidate = du.mul(g.Z.neg().add(Scalars.Float32(1f), Scalars.UnitAlpha));
+            var dCandidate = du.mul(z.neg().add(Scalars.Float32(1f), Scalars.UnitAlpha));
             var dzTotal = dz.addcmul(du, g.Candidate, Scalars.Float32(-1f));
             var dG = TanhBackward(dCandidate, g.Candidate);
             var dROther = OtherBackward(input, grads, 2 * half + 1, dG, g.ROther, null);

@@ -33,9 +33,15 @@ internal sealed class RevLSTMCell : ReversibleCell
 
     protected override string PartName(int index) => index switch { 0 => "h1", 1 => "h2", 2 => "c1", _ => "c2" };
 
-    /// <summary>The gates of one half from the other half's h (<see cref="Other"/>): z and p bounded σ (their σ kept),
-    /// g = tanh, f and o = σ, and the cell update f ⊙ g.</summary>
-    private sealed record Gates(Tensor Z, Tensor SigmaZ, Tensor G, Tensor F, Tensor O, Tensor P, Tensor SigmaP, Tensor Other, Tensor CellUpdate);
+    /// <summary>The gates of one half from the other half's h (<see cref="Other"/>): σ of the keep gates' pre-activations
+    /// (z and p = m·σ + (1 − m) are the sites', GateSites), g = tanh, f and o = σ.</summary>
+    private sealed record Gates(Tensor SigmaZ, Tensor G, Tensor F, Tensor O, Tensor SigmaP, Tensor Other)
+    {
+        /// <summary>The c site: keep gate z, update f ⊙ g.</summary>
+        public SiteGates CellSite => SiteGates.Product(SigmaZ, F, G);
+        /// <summary>The h site: keep gate p, update o ⊙ tanh(c^t).</summary>
+        public SiteGates HiddenSite(Tensor tanhC) => SiteGates.Product(SigmaP, O, tanhC);
+    }
 
     /// <summary>Gate layer 0 updates half 1 (from h2), 1 updates half 2 (from h1).</summary>
     protected override IReadOnlyList<Linear> GateLayers => gateLayers;
@@ -44,22 +50,22 @@ internal sealed class RevLSTMCell : ReversibleCell
     {
         var a = Linear(input, half, otherH);
         Tensor Chunk(int i) => a.narrow(1, i * Half, Half);
-        var z = BoundedGate(Chunk(0), out var sigmaZ);
+        var sigmaZ = sigmoid(Chunk(0));
         var g = tanh(Chunk(1));
         var f = sigmoid(Chunk(2));
         var o = sigmoid(Chunk(3));
-        var p = BoundedGate(Chunk(4), out var sigmaP);
-        return new Gates(z, sigmaZ, g, f, o, p, sigmaP, otherH, f.mul(g));
+        var sigmaP = sigmoid(Chunk(4));
+        return new Gates(sigmaZ, g, f, o, sigmaP, otherH);
     }
 
     private protected override CellState Run(CellInput input, CellState state, ForwardSites sites)
     {
         var g1 = Compute(input, 0, state[1].Float);
-        var c1 = sites.Next(state[2], g1.Z, g1.CellUpdate, 2);
-        var h1 = sites.Next(state[0], g1.P, g1.O.mul(tanh(c1.Float)), 0);
+        var c1 = sites.Next(state[2], g1.CellSite, 2);
+        var h1 = sites.Next(state[0], g1.HiddenSite(tanh(c1.Float)), 0);
         var g2 = Compute(input, 1, h1.Float);
-        var c2 = sites.Next(state[3], g2.Z, g2.CellUpdate, 3);
-        var h2 = sites.Next(state[1], g2.P, g2.O.mul(tanh(c2.Float)), 1);
+        var c2 = sites.Next(state[3], g2.CellSite, 3);
+        var h2 = sites.Next(state[1], g2.HiddenSite(tanh(c2.Float)), 1);
         return new CellState([h1, h2, c1, c2]);
     }
 
@@ -67,37 +73,42 @@ internal sealed class RevLSTMCell : ReversibleCell
     {
         var g2 = Compute(input, 1, Format.ToFloat(next[0].Int));
         var tanhC2 = tanh(next[3].Float);
-        var h2 = source.Previous(next[1], g2.P, g2.O.mul(tanhC2), 1);
-        var c2 = source.Previous(next[3], g2.Z, g2.CellUpdate, 3);
+        var (h2, p2) = source.Previous(next[1], g2.HiddenSite(tanhC2), 1);
+        var (c2, z2) = source.Previous(next[3], g2.CellSite, 3);
         var g1 = Compute(input, 0, Format.ToFloat(h2));
         var tanhC1 = tanh(next[2].Float);
-        var h1 = source.Previous(next[0], g1.P, g1.O.mul(tanhC1), 0);
-        var c1 = source.Previous(next[2], g1.Z, g1.CellUpdate, 2);
+        var (h1, p1) = source.Previous(next[0], g1.HiddenSite(tanhC1), 0);
+        var (c1, z1) = source.Previous(next[2], g1.CellSite, 2);
         var previous = new CellState([new Part(h1, null, Format), new Part(h2, null, Format), new Part(c1, null, Format), new Part(c2, null, Format)]);
-        return new Backstep(this, previous, source.Active, input, g1, g2, tanhC1, tanhC2);
+        return new Backstep(this, previous, source.Active, input, new KeptHalf(g1, z1, p1, tanhC1), new KeptHalf(g2, z2, p2, tanhC2));
     }
+
+    /// <summary>One half's gates as a reverse step keeps them: the gates, the keep gates z and p the sites used, and
+    /// tanh(c^t).</summary>
+    private sealed record KeptHalf(Gates Gates, Tensor Z, Tensor P, Tensor TanhC);
 
     /// <summary>Backpropagation of one reversed step, written out, half 2 then half 1. Within a half the h site's update
     /// o ⊙ tanh(c^t) sends dL/do = g_u ⊙ tanh(c^t) to the gate and g_u ⊙ o ⊙ (1 − tanh²) into c^t, which joins c^t's
     /// own gradient before the c site (as autograd does through ForwardWithGraph); the half's gates' gradient into the
     /// other half's h joins that h's.</summary>
     private sealed class Backstep(RevLSTMCell cell, CellState previous, Tensor? active, CellInput input,
-        Gates g1, Gates g2, Tensor tanhC1, Tensor tanhC2) : CellBackstep(previous)
+        KeptHalf k1, KeptHalf k2) : CellBackstep(previous)
     {
         public override StepGradient Backward(IReadOnlyList<Tensor> nextGrads, GateGradients grads)
         {
             using var _ = no_grad();
-            var (dh2, dc2, dA2, dh1FromGates) = Half(nextGrads[1], nextGrads[3], 1, 3, g2, tanhC2, grads);
-            var (dh1, dc1, dA1, dh2FromGates) = Half(nextGrads[0].add(dh1FromGates, Scalars.UnitAlpha), nextGrads[2], 0, 2, g1, tanhC1, grads);
+            var (dh2, dc2, dA2, dh1FromGates) = Half(nextGrads[1], nextGrads[3], 1, 3, k2, grads);
+            var (dh1, dc1, dA1, dh2FromGates) = Half(nextGrads[0].add(dh1FromGates, Scalars.UnitAlpha), nextGrads[2], 0, 2, k1, grads);
             return new StepGradient([dh1, dh2.add(dh2FromGates, Scalars.UnitAlpha), dc1, dc2], [dA1, dA2]);
         }
 
-        private (Tensor DH, Tensor DC, Tensor DA, Tensor DOther) Half(Tensor gh, Tensor gc, int h, int c, Gates g, Tensor tanhC, GateGradients grads)
+        private (Tensor DH, Tensor DC, Tensor DA, Tensor DOther) Half(Tensor gh, Tensor gc, int h, int c, KeptHalf k, GateGradients grads)
         {
-            var (dh, dp, du) = cell.SiteGradient(gh, Previous[h].Int, g.P, active);
+            var (g, tanhC) = (k.Gates, k.TanhC);
+            var (dh, dp, du) = cell.SiteGradient(gh, Previous[h].Int, k.P, active);
             var dO = du.mul(tanhC);
             var gcTotal = gc.add(du.mul(g.O).mul(tanhC.mul(tanhC).neg_().add_(Scalars.Int64(1), Scalars.UnitAlpha)), Scalars.UnitAlpha);
-            var (dc, dz, dCell) = cell.SiteGradient(gcTotal, Previous[c].Int, g.Z, active);
+            var (dc, dz, dCell) = cell.SiteGradient(gcTotal, Previous[c].Int, k.Z, active);
             // The five chunks' pre-activation gradients, in the layer's order [z; g; f; o; p].
             var dA = cat([
                 cell.BoundedGateBackward(dz, g.SigmaZ),

@@ -104,14 +104,11 @@ internal abstract class ReversibleCell : nn.Module
     /// for its Backward.</summary>
     private protected abstract CellBackstep Back(CellInput input, CellState next, Inverter source);
 
-    /// <summary>Keep gate with the forgetting bound: z = m·σ(a) + (1 − m).</summary>
-    protected Tensor BoundedGate(Tensor preActivation) => BoundedGate(preActivation, out _);
-
-    /// <summary><see cref="BoundedGate(Tensor)"/>, and σ(a) <paramref name="sigma"/> (for its derivative).</summary>
-    protected Tensor BoundedGate(Tensor preActivation, out Tensor sigma)
+    /// <summary>The keep gate with the forgetting bound from σ(a) as tensor ops: z = m·σ + (1 − m), or σ itself when
+    /// m = 1 (the reference of GateKernels, and the graph of ForwardWithGraph).</summary>
+    internal Tensor Bound(Tensor sigma)
     {
         var m = Limit.Scale;
-        sigma = sigmoid(preActivation);
         return m == 1f ? sigma : sigma.mul(Scalars.Float32(m)).add_(Scalars.Float32(1f - m), Scalars.UnitAlpha);
     }
 
@@ -168,29 +165,32 @@ internal abstract class ReversibleCell : nn.Module
     /// <summary>How a step computes each site's next part.</summary>
     private protected abstract class ForwardSites
     {
-        /// <summary>The next value of part <paramref name="index"/>: z ⊙ part + update.</summary>
-        public abstract Part Next(Part part, Tensor z, Tensor update, int index);
+        /// <summary>The next value of part <paramref name="index"/>: z ⊙ part + update, with z and the update from
+        /// <paramref name="gates"/> (GateSites).</summary>
+        public abstract Part Next(Part part, SiteGates gates, int index);
     }
 
     /// <summary>Inference sites: no buffer, the low bits are dropped.</summary>
     private sealed class LossySites(ReversibleCell cell, Tensor? active, int step) : ForwardSites
     {
-        public override Part Next(Part part, Tensor z, Tensor update, int index) =>
-            new(ForgettingSites.Lossy(cell, part.Int, z, update, active, index, step), null, cell.Format);
+        public override Part Next(Part part, SiteGates gates, int index) =>
+            new(GateSites.Lossy(cell, part.Int, gates, active, index, step), null, cell.Format);
     }
 
     /// <summary>Exact sites through the buffer, no graph.</summary>
     private sealed class BufferedSites(ReversibleCell cell, InformationBuffer buffer, Tensor? active, Exemptions exempt, int step) : ForwardSites
     {
-        public override Part Next(Part part, Tensor z, Tensor update, int index) =>
-            new(ForgettingSites.Buffered(cell, buffer, part.Int, z, update, active, exempt.Of(index), index, step), null, cell.Format);
+        public override Part Next(Part part, SiteGates gates, int index) =>
+            new(GateSites.Buffered(cell, buffer, part.Int, gates, active, exempt.Of(index), index, step), null, cell.Format);
     }
 
     /// <summary>Exact sites through the buffer with the straight-through graph (tensor ops: the reference).</summary>
     private sealed class GraphSites(ReversibleCell cell, InformationBuffer buffer, Tensor? active, Exemptions exempt, int step) : ForwardSites
     {
-        public override Part Next(Part part, Tensor z, Tensor update, int index)
+        public override Part Next(Part part, SiteGates gates, int index)
         {
+            var z = cell.Bound(gates.Sigma);
+            var update = gates.Update(z);
             Tensor nextInt;
             using (no_grad()) nextInt = ForgettingSites.Buffered(cell, buffer, part.Int, z, update, active, exempt.Of(index), index, step);
             return new Part(nextInt, ForgettingSites.StraightThrough(cell.Format, nextInt, part.Float, z, update, active), cell.Format);
@@ -203,12 +203,12 @@ internal abstract class ReversibleCell : nn.Module
     {
         public Tensor? Active => active;
 
-        /// <summary>The previous integers of part <paramref name="index"/> given its next value and the site's gate
-        /// and update (values; their graph, if any, is not extended).</summary>
-        public Tensor Previous(Part next, Tensor z, Tensor update, int index)
+        /// <summary>The previous integers of part <paramref name="index"/> given its next value and the site's gates
+        /// (values; their graph, if any, is not extended), and the keep gate z the site used (for the backward).</summary>
+        public (Tensor Previous, Tensor Z) Previous(Part next, SiteGates gates, int index)
         {
             using var _ = no_grad();
-            return ForgettingSites.Inverse(cell, buffer, next.Int, z, update, active, exempt.Of(index), exempt.RestoreOf(index));
+            return GateSites.Inverse(cell, buffer, next.Int, gates, active, exempt.Of(index), exempt.RestoreOf(index));
         }
     }
 
