@@ -11,7 +11,8 @@
 //    from h1^t, half 1 from the rebuilt h2^{t-1}: the same values the forward pass used) and kept; the site gradients
 //    (ForgettingKernels.Gradient) and the gates' derivatives are written out (no autograd), the gradients of the
 //    projections returned and those of the weights on the other half accumulated in a GateGradients;
-//  * the fused kernels and the tensor-op reference (Forgetting) give bit-identical states, buffers and site gradients;
+//  * the fused kernels (GateSites: each site with its keep gate's bound and update) and the tensor-op reference
+//    (Forgetting) give bit-identical keep gates, states, buffers and site gradients;
 //  * a gate's pre-activation is x·W_x^T + b (the input projection, CellInput.Projected, computed by the caller) plus
 //    other·W_h^T: the same function of the same tensors in every mode, so equal projections give equal gates.
 using TorchSharp;
