@@ -28,8 +28,12 @@ public sealed record FixedPointFormat(int HiddenRadix = 23, int ForgetRadix = 10
     /// <summary>round(x·2^HiddenRadix) as int64 (x float32; rounding half to even).</summary>
     public Tensor ToFixed(Tensor x) => x.mul(Scalars.Float32(MathF.ScaleB(1f, HiddenRadix))).round_().to(ScalarType.Int64);
 
-    /// <summary>h/2^HiddenRadix as float32 (h int64 fixed point).</summary>
-    public Tensor ToFloat(Tensor h) => h.to(ScalarType.Float32).mul_(Scalars.Float32(MathF.ScaleB(1f, -HiddenRadix)));
+    /// <summary>h/2^HiddenRadix as float32 (h int64 fixed point); contiguous CPU tensors in one managed pass
+    /// (GateKernels.FixedToFloat, the same values).</summary>
+    public Tensor ToFloat(Tensor h) => GateKernels.FixedToFloat(h, HiddenRadix) ?? ToFloatByTensorOps(h);
+
+    /// <summary><see cref="ToFloat"/> as LibTorch ops (the reference).</summary>
+    internal Tensor ToFloatByTensorOps(Tensor h) => h.to(ScalarType.Float32).mul_(Scalars.Float32(MathF.ScaleB(1f, -HiddenRadix)));
 
     /// <summary>z* = max(1, round(z·2^ForgetRadix)) as int64.</summary>
     public Tensor QuantizeForget(Tensor z) =>

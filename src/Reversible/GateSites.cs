@@ -67,6 +67,22 @@ internal static class GateKernels
         }
     }
 
+    /// <summary>float(h)·2^−<paramref name="radix"/> for a contiguous int64 CPU tensor, as a new float32 tensor of its
+    /// shape: the value <c>h.to(float32).mul_(2^−radix)</c> gives (the same round-to-nearest conversion, then an exact
+    /// power-of-two scaling), in one pass without LibTorch ops; null for any other tensor (the caller uses the tensor
+    /// ops).</summary>
+    public static Tensor? FixedToFloat(Tensor h, int radix)
+    {
+        if (h.dtype != ScalarType.Int64 || h.device_type != DeviceType.CPU || !h.is_contiguous()) return null;
+        var result = empty(h.shape, ScalarType.Float32);
+        var source = TensorSpans.Elements<long>(h);
+        var target = TensorSpans.Elements<float>(result);
+        var scale = MathF.ScaleB(1f, -radix);
+        for (var i = 0; i < source.Length; i++) target[i] = (float)source[i] * scale;
+        GC.KeepAlive(h);
+        return result;
+    }
+
     [ThreadStatic] private static float[]? t_z, t_update;
 
     /// <summary>This thread's scratch for a site's keep gate and update (at least <paramref name="length"/> each).</summary>

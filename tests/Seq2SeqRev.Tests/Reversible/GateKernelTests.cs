@@ -1,5 +1,6 @@
 // GateKernelTests: the fused gate arithmetic (GateKernels, GateSites: bounded keep gate, update, then the fused site)
-// against the tensor-op reference (ReversibleCell.Bound, SiteGates.Update, ForgettingSites).
+// and the fixed-point → float conversion against the tensor-op reference (ReversibleCell.Bound, SiteGates.Update,
+// ForgettingSites, FixedPointFormat.ToFloatByTensorOps).
 // Guarantees checked: bit-identical keep gates and updates on random and edge values for every forgetting limit (1, 2,
 // 3, 5 bits, none) and both update forms, at lengths that do and do not fill the vector registers; whole stacks of both
 // cells at every limit, with padding masks, saved columns and long sequences, give bit-identical states after every
@@ -72,6 +73,35 @@ public class GateKernelTests
                 AssertSameBits(uExpected, u, $"limit {bits}, n {n}, {(product ? "a ⊙ b" : "(1 − z) ⊙ a")}: update");
             }
         }
+    }
+
+    [Theory]
+    [InlineData(23)]
+    [InlineData(10)]
+    public void FixedToFloatMatchesLibTorchBitForBit(int radix)
+    {
+        using var _ = NewDisposeScope();
+        var format = new FixedPointFormat(radix, 10);
+        var random = new Random(radix);
+        var values = new List<long> { 0, 1, -1, long.MaxValue, long.MinValue, (1L << 24) + 1, -((1L << 24) + 1), (1L << 40) + (1L << 16) + 1 };
+        for (var i = 0; i < 5000; i++)
+            values.Add(random.Next(4) switch
+            {
+                0 => random.NextInt64(-(1L << 31), 1L << 31),
+                1 => random.NextInt64(-(1L << 26), 1L << 26) | 1,       // beyond float's 24 bits: rounding to nearest even
+                2 => random.NextInt64(long.MinValue, long.MaxValue),
+                _ => random.Next(-1000, 1000),
+            });
+        var h = tensor(values.ToArray(), [values.Count / 8, 8]);
+        var expected = format.ToFloatByTensorOps(h).data<float>().ToArray();
+        var fused = GateKernels.FixedToFloat(h, radix);
+        Assert.NotNull(fused);
+        Assert.Equal(h.shape, fused.shape);
+        AssertSameBits(expected, fused.data<float>().ToArray(), $"radix {radix}: value");
+        // A strided view and an int32 tensor take the tensor ops, with the same values.
+        Assert.Null(GateKernels.FixedToFloat(h.t(), radix));
+        AssertSameBits(format.ToFloatByTensorOps(h.t().contiguous()).data<float>().ToArray(), format.ToFloat(h.t()).contiguous().data<float>().ToArray(), "strided");
+        Assert.Null(GateKernels.FixedToFloat(h.to(ScalarType.Int32), radix));
     }
 
     [Theory]
