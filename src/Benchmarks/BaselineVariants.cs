@@ -25,7 +25,7 @@ public static class BaselineVariants
             RunConfig Variant(string suffix, LossHead head, int lossShard) => c with
             {
                 Name = $"{c.Name}/{suffix}",
-                Training = c.Training with { LossHead = SettingNames.LossHeads.NameOf(head), LossShard = lossShard },
+                Training = c.Training with { LossHead = head, LossShard = lossShard },
             };
             result.Add(Variant("autograd", LossHead.Autograd, 0));
             result.Add(Variant("written", LossHead.Written, 0));

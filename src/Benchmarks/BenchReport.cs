@@ -7,7 +7,9 @@
 // text renderer (BenchTables) formats the same numbers.
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Seq2SeqRev.Model;
 using Seq2SeqRev.Reversible;
+using Seq2SeqRev.Training.Config;
 
 namespace Seq2SeqRev.Benchmarks;
 
@@ -95,13 +97,13 @@ public sealed record TranslationResult(string Run, string Checkpoint, string Spl
 
 /// <param name="RoundSeconds">Wall-clock seconds of the timed steps of each round.</param>
 /// <param name="LossHead">training.loss_head and <paramref name="LossShard"/> training.loss_shard of the config.</param>
-public sealed record BenchConfigResult(string Name, string Cell, string TrainingMemory, string Tokenizer, int BatchGroup,
+public sealed record BenchConfigResult(string Name, CellKind Cell, TrainingMemory TrainingMemory, string Tokenizer, int BatchGroup,
     int BatchesPerRound, long SentencesPerRound, long TokensPerRound, IReadOnlyList<double> RoundSeconds, double MeanLoss,
-    PhaseProfile? Profile, TranslationResult? Translation, string LossHead = "written", int LossShard = 0)
+    PhaseProfile? Profile, TranslationResult? Translation, LossHead LossHead = LossHead.Written, int LossShard = 0)
 {
     public IReadOnlyList<double> TokensPerSecondByRound => [.. RoundSeconds.Select(s => s > 0 ? TokensPerRound / s : 0)];
     public Spread TokensPerSecond => Spread.Of(TokensPerSecondByRound);
-    public bool TrainsByReversal => TrainingMemory == "reversal";
+    public bool TrainsByReversal => TrainingMemory == TrainingMemory.Reversal;
 }
 
 /// <param name="DataDescriptions">One line per batch group (index = BenchConfigResult.BatchGroup).</param>
@@ -125,7 +127,12 @@ public sealed record BenchReport(string Data, IReadOnlyList<string> DataDescript
     }
 
     /// <summary>The cell whose backprop is the baseline of <paramref name="cell"/> (revgru → gru, revlstm → lstm).</summary>
-    public static string BaselineCellOf(string cell) => cell.StartsWith("rev", StringComparison.Ordinal) ? cell[3..] : cell;
+    public static CellKind BaselineCellOf(CellKind cell) => cell switch
+    {
+        CellKind.RevGru => CellKind.Gru,
+        CellKind.RevLstm => CellKind.Lstm,
+        _ => cell,
+    };
 
     /// <summary>Per config, the index of the config with the highest median among those of its baseline cell (null when
     /// there is none).</summary>
@@ -169,9 +176,9 @@ public sealed record BenchReport(string Data, IReadOnlyList<string> DataDescript
             var o = new JsonObject
             {
                 ["name"] = c.Name,
-                ["cell"] = c.Cell,
-                ["training_memory"] = c.TrainingMemory,
-                ["loss_head"] = c.LossHead,
+                ["cell"] = SettingNames.Cells.NameOf(c.Cell),
+                ["training_memory"] = SettingNames.MemoryModes.NameOf(c.TrainingMemory),
+                ["loss_head"] = SettingNames.LossHeads.NameOf(c.LossHead),
                 ["loss_shard"] = c.LossShard,
                 ["tokenizer"] = c.Tokenizer,
                 ["batch_group"] = c.BatchGroup,

@@ -144,7 +144,7 @@ public static class BenchRunner
 
             var groups = entries.Select(e => e.Batches).DistinctBy(b => b.Group).OrderBy(b => b.Group).Select(b => b.Description).ToList();
             var results = entries.Select(e => new BenchConfigResult(e.Name, e.Config.Model.Cell,
-                e.Config.Training.Memory ?? TrainingConfig.DefaultMemoryFor(e.Config.Model.Cell), e.Batches.Tokenizer, e.Batches.Group,
+                e.Config.MemoryMode, e.Batches.Tokenizer, e.Batches.Group,
                 e.Batches.Timed.Count, e.Batches.Timed.Sum(b => (long)b.Count), e.Batches.TimedTokens,
                 e.RoundSeconds, e.LossTokens > 0 ? e.LossSum / e.LossTokens : double.NaN,
                 o.Profile ? PhaseProfile.From(e.Phases, e.ProfiledSteps, e.ProfiledSeconds) : null,

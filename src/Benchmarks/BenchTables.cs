@@ -4,6 +4,7 @@
 // (sentences/s and ratios per search). Guarantees: the numbers are those of BenchReport.ToJson, rounded for reading.
 using System.Globalization;
 using Seq2SeqRev.Cli;
+using Seq2SeqRev.Training.Config;
 using Spectre.Console;
 
 namespace Seq2SeqRev.Benchmarks;
@@ -47,7 +48,7 @@ public static class BenchTables
             var s = c.TokensPerSecond;
             return new[]
             {
-                c.Name, c.Cell, c.TrainingMemory, Rate(s.Median), Rate(s.Min), Rate(s.Max),
+                c.Name, SettingNames.Cells.NameOf(c.Cell), SettingNames.MemoryModes.NameOf(c.TrainingMemory), Rate(s.Median), Rate(s.Min), Rate(s.Max),
                 ratios[i].ToString("F3", C),
                 toFastest[i] is double x ? string.Create(C, $"{x:F3} ({r.Configs[fastest[i]!.Value].Name})") : "-",
                 double.IsFinite(c.MeanLoss) ? c.MeanLoss.ToString("F3", C) : "n/a",

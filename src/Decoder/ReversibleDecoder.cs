@@ -67,10 +67,11 @@ public sealed class ReversibleDecoder : nn.Module
     /// The decoder's reversal, in blocks of <paramref name="block"/> steps (1: one step at a time). For each block, last
     /// first, it rebuilds the states exactly, computes the attentional vectors of the block's steps over
     /// <paramref name="bank"/> (a leaf that requires grad) in one batch, backpropagates <paramref name="loss"/>(first
-    /// step, ·) once, and backpropagates through the block's steps. Returns dL/d(initial state) [layer][part] and
-    /// dL/d(bank) (taken from the bank).
+    /// step, ·) once, and backpropagates through the block's steps. Returns dL/d(initial state) [layer][part], the
+    /// initial state rebuilt bit for bit (= the encoder's final state; the caller owns it) and dL/d(bank) (taken from the
+    /// bank).
     /// </summary>
-    public (Tensor[][] InitialGrad, Tensor BankGrad) Reverse(DecoderTape tape, Tensor bank, Tensor srcMask, AttentionalLoss loss, int block = 1)
+    public (Tensor[][] InitialGrad, RnnState Initial, Tensor BankGrad) Reverse(DecoderTape tape, Tensor bank, Tensor srcMask, AttentionalLoss loss, int block = 1)
     {
         Tensor? BlockLoss(int firstStep, Tensor outputs)
         {
@@ -78,10 +79,11 @@ public sealed class ReversibleDecoder : nn.Module
             var queries = LockedDropout.Apply(outputs, tape.Dropout.Output).transpose(0, 1);
             return loss(firstStep, Attend(queries, bank, srcMask));
         }
-        var initialGrad = rnn.Backward(tape.Rnn, Inputs(tape.TgtIn, tape.Dropout.Embedding), block, BlockLoss,
-            inputGradient: (t, grad) => LockedDropout.EmbedBackward(embedding, tape.TgtIn[t], tape.Dropout.Embedding, grad));
+        var reversal = rnn.Backward(tape.Rnn, Inputs(tape.TgtIn, tape.Dropout.Embedding), block, BlockLoss,
+            inputGradient: (t, grad) => LockedDropout.EmbedBackward(embedding, tape.TgtIn[t], tape.Dropout.Embedding, grad),
+            keepInitial: true);
         var bankGrad = bank.grad ?? zeros_like(bank);
-        return (initialGrad, bankGrad);
+        return (reversal.InitialGradients, reversal.RebuiltInitial!, bankGrad);
     }
 
     /// <summary>
@@ -90,9 +92,9 @@ public sealed class ReversibleDecoder : nn.Module
     /// (<see cref="GlobalAttention.Stream"/>), so no [B, S, C] tensor lives across the blocks: the bank's gradient goes
     /// to <see cref="ChunkedBank.AddGradient"/> chunk by chunk and the attention's parameter gradients accumulate in
     /// place. <paramref name="loss"/> gets the attentional vectors as a leaf [B, K, H] and returns a scalar with graph to
-    /// them. Returns dL/d(initial state) [layer][part].
+    /// them. Returns dL/d(initial state) [layer][part] and the rebuilt initial state (as <see cref="Reverse"/>).
     /// </summary>
-    public Tensor[][] ReverseStreaming(DecoderTape tape, ChunkedBank bank, Tensor srcMask, AttentionalLoss loss, int block, int chunk)
+    public ReversalResult ReverseStreaming(DecoderTape tape, ChunkedBank bank, Tensor srcMask, AttentionalLoss loss, int block, int chunk)
     {
         Tensor? BlockLoss(int firstStep, Tensor outputs)
         {
@@ -111,7 +113,8 @@ public sealed class ReversibleDecoder : nn.Module
             using (dQueries) return queries.mul(dQueries).sum();
         }
         return rnn.Backward(tape.Rnn, Inputs(tape.TgtIn, tape.Dropout.Embedding), block, BlockLoss,
-            inputGradient: (t, grad) => LockedDropout.EmbedBackward(embedding, tape.TgtIn[t], tape.Dropout.Embedding, grad));
+            inputGradient: (t, grad) => LockedDropout.EmbedBackward(embedding, tape.TgtIn[t], tape.Dropout.Embedding, grad),
+            keepInitial: true);
     }
 }
 

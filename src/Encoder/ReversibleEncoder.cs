@@ -100,9 +100,11 @@ public sealed class ReversibleEncoder : nn.Module
     /// accumulation a few source positions at a time, so no [S, B, E] copies are alive) and, as per-step gradients of the saved columns, into the
     /// stack's reversal, which starts from <paramref name="finalGrad"/> (dL/d final state, [layer][part]) and sends each
     /// step's input gradient into the embedding. Parameter gradients accumulate in .grad; the tape's buffer is emptied
-    /// and checked.
+    /// and checked. The stack's reversal starts from the final state the tape holds or, once it was taken
+    /// (<see cref="EncoderTape.TakeFinal"/>), from <paramref name="final"/> (exactly that state, e.g. rebuilt by the
+    /// decoder's reversal; consumed).
     /// </summary>
-    public void Reverse(EncoderTape tape, Tensor bankGrad, IReadOnlyList<IReadOnlyList<Tensor>> finalGrad)
+    public void Reverse(EncoderTape tape, Tensor bankGrad, IReadOnlyList<IReadOnlyList<Tensor>> finalGrad, RnnState? final = null)
     {
         var e = Bank.EmbeddingColumns;
         Tensor? hiddenGrad = null;
@@ -119,7 +121,7 @@ public sealed class ReversibleEncoder : nn.Module
             if (Bank.HiddenColumns > 0)
                 hiddenGrad = LockedDropout.Apply(bankGrad.narrow(2, e, Bank.HiddenColumns).transpose(0, 1), tape.Dropout.Bank).contiguous();
         }
-        ReverseFromSaved(tape, hiddenGrad, finalGrad);
+        ReverseFromSaved(tape, hiddenGrad, finalGrad, final);
     }
 
     /// <summary>
@@ -127,15 +129,16 @@ public sealed class ReversibleEncoder : nn.Module
     /// attention: <see cref="BankRebuilder"/>): <paramref name="savedGrad"/> [S, B, k] (consumed; null without saved
     /// columns) is dL/d(each step's saved columns, bank mask applied); the stack's reversal starts from
     /// <paramref name="finalGrad"/> and sends each step's input gradient into the embedding. Parameter gradients
-    /// accumulate in .grad; the tape's buffer is emptied and checked.
+    /// accumulate in .grad; the tape's buffer is emptied and checked. <paramref name="final"/> as in <see cref="Reverse"/>.
     /// </summary>
-    public void ReverseFromSaved(EncoderTape tape, Tensor? savedGrad, IReadOnlyList<IReadOnlyList<Tensor>> finalGrad)
+    public void ReverseFromSaved(EncoderTape tape, Tensor? savedGrad, IReadOnlyList<IReadOnlyList<Tensor>> finalGrad, RnnState? final = null)
     {
         Func<int, Tensor, Tensor?>? columnLoss = savedGrad is null ? null : (t, top) => HiddenColumnsOf(top).mul(savedGrad[t]).sum();
         Tensor[][] initialGrad;
         using (PhaseProfiler.Measure(Phase.EncoderReverse))
             initialGrad = rnn.Backward(tape.Rnn, Inputs(tape.Src, tape.Dropout.Embedding), columnLoss, finalGrad,
-                inputGradient: (t, grad) => LockedDropout.EmbedBackward(embedding, tape.Src[t], tape.Dropout.Embedding, grad));
+                inputGradient: (t, grad) => LockedDropout.EmbedBackward(embedding, tape.Src[t], tape.Dropout.Embedding, grad),
+                start: final).InitialGradients;
         foreach (var g in initialGrad) foreach (var p in g) p.Dispose();
         savedGrad?.Dispose();
     }
@@ -181,6 +184,9 @@ public sealed class EncoderTape : IDisposable
     public long MaskElements => PackedMask.ElementsOf(_embedding) + PackedMask.ElementsOf(_bank) + Rnn.LayerMaskElements;
     /// <summary>The final state of every layer (the decoder's initial state), int64 parts in the caller's scope.</summary>
     public RnnState Final => Rnn.Final;
+    /// <summary>The final state (the caller owns it); the tape stops holding it, so <see cref="ReversibleEncoder.Reverse"/>
+    /// must be given it back (the decoder's reversal rebuilds it exactly).</summary>
+    public RnnState TakeFinal() => Rnn.TakeFinal();
 
     public void Dispose()
     {

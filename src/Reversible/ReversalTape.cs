@@ -1,8 +1,7 @@
-// ReversalTape: what a stack's Forward keeps for its reversal — the final state (compact), the sealed information
-// buffer, the saved top-layer columns, lengths and layer dropout masks — and the bit counts of each. Guarantees: nothing
-// per step but the buffer's bits and the saved columns; what the reversal reads is restored bit for bit. The final and
-// rebuilt initial states are handed between tapes by calls the caller makes in order (DropFinal/HandFinal,
-// KeepRebuiltInitial/TakeRebuiltInitial; Gradients/Reversal.cs in Training).
+// ReversalTape: what a stack's Forward keeps for its reversal — the final state (compact, until taken), the sealed
+// information buffer, the saved top-layer columns, lengths and layer dropout masks — and the bit counts of each.
+// Guarantees: nothing per step but the buffer's bits and the saved columns; what the reversal reads is restored bit for
+// bit; once the final state is taken (TakeFinal), the reversal must be given its starting state explicitly.
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -24,7 +23,6 @@ namespace Seq2SeqRev.Reversible;
 public sealed class ReversalTape : IDisposable
 {
     private CompactState? _final;
-    private RnnState? _handedFinal;
     private readonly long _bufferBits;
     private readonly double _optimalBufferBits;
     private readonly PackedInts? _savedPacked;
@@ -32,7 +30,6 @@ public sealed class ReversalTape : IDisposable
     private Tensor? _saved;
     private readonly PackedMask?[]? _layerMasksPacked;
     private IReadOnlyList<Tensor?>? _layerMasks;
-    private RnnState? _rebuiltInitial;
 
     /// <param name="rnn">The stack that ran the forward pass.</param>
     /// <param name="steps">Time steps run.</param>
@@ -98,11 +95,22 @@ public sealed class ReversalTape : IDisposable
     public IReadOnlyList<Tensor?>? LayerInputMasks =>
         _layerMasksPacked is null ? null : _layerMasks ??= [.. _layerMasksPacked.Select(m => m?.Expand().DetachFromDisposeScope())];
 
-    /// <summary>The final state as int64 parts (new tensors in the caller's dispose scope; readable until the
-    /// reversal takes it or it is dropped).</summary>
-    public RnnState Final => (_final ?? throw new InvalidOperationException("final state already taken or dropped")).Expand(Rnn.Format);
+    /// <summary>The final state as int64 parts (new tensors in the caller's dispose scope; readable until taken).</summary>
+    public RnnState Final => (_final ?? throw new InvalidOperationException("final state already taken")).Expand(Rnn.Format);
 
-    /// <summary>Bits of the final state held now: its packed bytes (<see cref="CompactState"/>), 0 once taken or dropped.</summary>
+    /// <summary>Whether the tape still holds the final state (the reversal then starts from it).</summary>
+    public bool HoldsFinal => _final is not null;
+
+    /// <summary>The final state as int64 parts (the caller owns them); the tape stops holding it, so its reversal must
+    /// be given the state to start from (e.g. the encoder's final state, rebuilt by the decoder's reversal).</summary>
+    public RnnState TakeFinal()
+    {
+        var f = Final;
+        _final = null;
+        return f;
+    }
+
+    /// <summary>Bits of the final state held now: its packed bytes (<see cref="CompactState"/>), 0 once taken.</summary>
     public long FinalStateBits => _final?.Bits ?? 0;
     /// <summary>Values in the final state (layers × parts × batch × H/2).</summary>
     public long FinalStateValues { get; }
@@ -122,44 +130,6 @@ public sealed class ReversalTape : IDisposable
     public long LayerMaskBits => _layerMasksPacked?.Sum(m => m?.Bits ?? 0) ?? 0;
     /// <summary>The between-layer dropout masks' elements (their floor at one bit each).</summary>
     public long LayerMaskElements => _layerMasksPacked?.Sum(m => m is null ? 0 : m.Rows * m.Dim) ?? 0;
-
-    /// <summary>Whether the reversal keeps the initial state it rebuilds (<see cref="TakeRebuiltInitial"/>): the decoder's
-    /// initial state is the encoder's final state, which the encoder's tape then need not hold.</summary>
-    public bool KeepRebuiltInitial { get; set; }
-
-    /// <summary>The initial state the reversal rebuilt (with <see cref="KeepRebuiltInitial"/>), int64 parts; the caller
-    /// owns it.</summary>
-    public RnnState TakeRebuiltInitial()
-    {
-        var s = _rebuiltInitial ?? throw new InvalidOperationException("no rebuilt initial state: set KeepRebuiltInitial and reverse first");
-        _rebuiltInitial = null;
-        return s;
-    }
-
-    internal void SetRebuiltInitial(RnnState state) => _rebuiltInitial = state;
-
-    /// <summary>Stops holding the final state: the reversal will be handed it (<see cref="HandFinal"/>), rebuilt elsewhere.</summary>
-    public void DropFinal() => _final = null;
-
-    /// <summary>Hands the reversal its starting state (exactly the final state of the forward pass, e.g. rebuilt by the
-    /// decoder's reversal); the tape takes ownership.</summary>
-    public void HandFinal(RnnState state)
-    {
-        if (_final is not null) throw new InvalidOperationException("the tape still holds its final state");
-        _handedFinal = state;
-    }
-
-    internal RnnState TakeFinal()
-    {
-        if (_handedFinal is { } handed)
-        {
-            _handedFinal = null;
-            return handed;
-        }
-        var f = Final;
-        _final = null;
-        return f;
-    }
 
     /// <summary>What backpropagation would keep: 32 bits per hidden value per step over the padded batch (h and c for
     /// LSTM), every layer.</summary>
@@ -221,10 +191,6 @@ public sealed class ReversalTape : IDisposable
     public void Dispose()
     {
         _final = null;
-        _handedFinal?.Dispose();
-        _handedFinal = null;
-        _rebuiltInitial?.Dispose();
-        _rebuiltInitial = null;
         Buffer.Dispose();
         _saved?.Dispose();
         Lengths?.Dispose();

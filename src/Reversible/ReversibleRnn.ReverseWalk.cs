@@ -26,19 +26,22 @@ public sealed partial class ReversibleRnn
         private RnnState? _stepStart;
         private Tensor[] _gradsAtStart;
 
-        /// <summary>A walk back from <paramref name="tape"/>'s final state (gradients <paramref name="finalGradients"/>,
+        /// <summary>A walk back from <paramref name="start"/> (owned by the walk; exactly the forward pass's final state)
+        /// or, when null, the final state <paramref name="tape"/> holds (gradients <paramref name="finalGradients"/>,
         /// or zeros) of <paramref name="rnn"/>, with the bottom layer's inputs from <paramref name="inputAt"/> and their
         /// gradients to <paramref name="inputGradient"/> (as in Backward). With <paramref name="gradients"/> the gate
         /// weights' gradients accumulate in the walk (written out, no graph) and <see cref="Finish"/> adds them into the
         /// parameters'; else it only rebuilds.</summary>
-        public ReverseWalk(ReversibleRnn rnn, ReversalTape tape, IReadOnlyList<IReadOnlyList<Tensor>>? finalGradients,
+        public ReverseWalk(ReversibleRnn rnn, ReversalTape tape, RnnState? start, IReadOnlyList<IReadOnlyList<Tensor>>? finalGradients,
             Func<int, Tensor> inputAt, Action<int, Tensor>? inputGradient, bool gradients)
         {
             if (!ReferenceEquals(tape.Rnn, rnn)) throw new ArgumentException("tape belongs to another stack");
+            if (start is not null && tape.HoldsFinal) throw new ArgumentException("the tape still holds its final state; start from it", nameof(start));
+            if (start is null && !tape.HoldsFinal) throw new ArgumentException("the tape's final state was taken; give the state to start from", nameof(start));
             _rnn = rnn;
             _tape = tape;
             tape.Buffer.Unseal();
-            _state = tape.TakeFinal();
+            _state = start ?? tape.TakeFinal();
             var half = rnn.HiddenSize / 2;
             _grads = new Tensor[rnn.Layers][];
             for (var l = 0; l < rnn.Layers; l++)
@@ -134,12 +137,13 @@ public sealed partial class ReversibleRnn
             KeepGradients();
         }
 
-        /// <summary>Frees the initial state (or hands it to the tape, <see cref="ReversalTape.KeepRebuiltInitial"/>: its
-        /// fixed-point parts only, no graph), checks the buffer is empty and returns dL/d(initial state).</summary>
-        public Tensor[][] Finish()
+        /// <summary>Checks the buffer is empty and returns dL/d(initial state) with the rebuilt initial state when
+        /// <paramref name="keepInitial"/> (its fixed-point parts only, no graph; the caller owns it), else frees it.</summary>
+        public ReversalResult Finish(bool keepInitial)
         {
-            if (_tape.KeepRebuiltInitial)
-                _tape.SetRebuiltInitial(new RnnState([.. _state.Layers.Select(c => new CellState([.. c.Parts.Select(p => new Part(p.Int, null, _rnn.Format))]))]));
+            RnnState? initial = null;
+            if (keepInitial)
+                initial = new RnnState([.. _state.Layers.Select(c => new CellState([.. c.Parts.Select(p => new Part(p.Int, null, _rnn.Format))]))]);
             else _state.Dispose();
             if (!_tape.Buffer.IsEmpty)
                 throw new InvalidOperationException($"{_rnn.GetName()}: information buffer not empty after reversal (forward and reverse passes diverged)");
@@ -147,7 +151,7 @@ public sealed partial class ReversibleRnn
             if (_weightGrads is not null)
                 for (var l = 0; l < _rnn.Layers; l++) _weightGrads[l].AddToParameters(_rnn.cells[l]);
             _finished = true;
-            return _grads;
+            return new ReversalResult(_grads, initial);
         }
 
         /// <summary>Frees the input windows still open and, if the walk did not finish, the weights' gradients.</summary>

@@ -17,7 +17,7 @@ namespace Seq2SeqRev.Reversible;
 /// <see cref="InformationBuffer"/> (one per stack, H/2 columns shared by every layer and half, used in a
 /// fixed order) and, when <see cref="SavedColumns"/> &gt; 0, the top layer's saved columns at every step
 /// (h1[:, :k] for k ≤ H/2, the whole top state for k = H) — the attention slice, exempt from the buffer.
-/// <see cref="Backward(ReversalTape, Func{int, Tensor}, Func{int, Tensor, Tensor}, IReadOnlyList{IReadOnlyList{Tensor}}, bool, Action{int, RnnState}, Action{int, Tensor})"/> walks back from the last step: it rebuilds each layer's previous state exactly
+/// <see cref="Backward(ReversalTape, Func{int, Tensor}, Func{int, Tensor, Tensor}, IReadOnlyList{IReadOnlyList{Tensor}}, bool, Action{int, RnnState}, Action{int, Tensor}, RnnState, bool)"/> walks back from the last step: it rebuilds each layer's previous state exactly
 /// (bit for bit), evaluating each gate once and keeping its values, and backpropagates through that step (written out,
 /// no autograd graph), so at most one step's activations (and one window of input projections) are alive at a time. Rows past their length (<c>lengths</c>) are frozen: no bits are
 /// consumed and gradients pass through unchanged.
@@ -147,7 +147,7 @@ public sealed partial class ReversibleRnn : nn.Module
     /// <summary>
     /// Forward pass for training by reversal (no gradients, no per-step states kept).
     /// <paramref name="inputAt"/>(t) gives the input of step t [batch, input size]; it is called again during
-    /// <see cref="Backward(ReversalTape, Func{int, Tensor}, Func{int, Tensor, Tensor}, IReadOnlyList{IReadOnlyList{Tensor}}, bool, Action{int, RnnState}, Action{int, Tensor})"/> and must return the same values (recompute embeddings from token ids).
+    /// <see cref="Backward(ReversalTape, Func{int, Tensor}, Func{int, Tensor, Tensor}, IReadOnlyList{IReadOnlyList{Tensor}}, bool, Action{int, RnnState}, Action{int, Tensor}, RnnState, bool)"/> and must return the same values (recompute embeddings from token ids).
     /// Rows past their <paramref name="lengths"/> (int64 [batch]; null: all rows run every step) keep their state.
     /// <paramref name="layerInputMasks"/>: locked dropout masks on the input of layer l ≥ 1 (index = layer, each
     /// [batch, hidden], reused at every step and by the reversal; see <see cref="LockedDropout"/>).
@@ -193,19 +193,23 @@ public sealed partial class ReversibleRnn : nn.Module
     /// reconstructed states with each gate evaluated once. Parameter gradients accumulate in .grad as usual.
     /// The input's gradient dL/dx_t goes to <paramref name="inputGradient"/>(t, grad) when given (then
     /// <paramref name="inputAt"/> is evaluated without graph), else into <paramref name="inputAt"/>'s graph (e.g.
-    /// embeddings). Returns dL/d(initial state) as float tensors [layer][part]. With
-    /// <paramref name="computeGradients"/> false it only reconstructs (for checks).
+    /// embeddings). Returns dL/d(initial state) as float tensors [layer][part] and, with <paramref name="keepInitial"/>,
+    /// the rebuilt initial state (<see cref="ReversalResult"/>). With
+    /// <paramref name="computeGradients"/> false it only reconstructs (for checks). The walk starts from the final state
+    /// the tape holds or, once it was taken (<see cref="ReversalTape.TakeFinal"/>), from <paramref name="start"/>
+    /// (exactly that state, e.g. rebuilt by a decoder's reversal; the reversal takes ownership).
     /// <paramref name="finalGradients"/> is dL/d(final state) [layer][part] when the final state feeds something else
     /// (e.g. a decoder); <paramref name="onReconstructed"/>(t, state) sees each rebuilt state before step t. To give the
     /// gradient g_t of the loss with respect to the output instead of a loss, return <c>output.mul(g_t).sum()</c>.
     /// The tape is consumed (its buffer empties); dispose it afterwards.
     /// </summary>
     /// <exception cref="InvalidOperationException">The buffer did not empty exactly (forward and reverse diverged).</exception>
-    public Tensor[][] Backward(ReversalTape tape, Func<int, Tensor> inputAt, Func<int, Tensor, Tensor?>? stepLoss = null,
+    public ReversalResult Backward(ReversalTape tape, Func<int, Tensor> inputAt, Func<int, Tensor, Tensor?>? stepLoss = null,
         IReadOnlyList<IReadOnlyList<Tensor>>? finalGradients = null, bool computeGradients = true,
-        Action<int, RnnState>? onReconstructed = null, Action<int, Tensor>? inputGradient = null)
+        Action<int, RnnState>? onReconstructed = null, Action<int, Tensor>? inputGradient = null,
+        RnnState? start = null, bool keepInitial = false)
     {
-        using var walk = new ReverseWalk(this, tape, finalGradients, inputAt, inputGradient, computeGradients);
+        using var walk = new ReverseWalk(this, tape, start, finalGradients, inputAt, inputGradient, computeGradients);
         for (var t = tape.Steps - 1; t >= 0; t--)
         {
             using var scope = NewDisposeScope();
@@ -225,7 +229,7 @@ public sealed partial class ReversibleRnn : nn.Module
             onReconstructed?.Invoke(t, walk.State);
             walk.EndStep();
         }
-        return walk.Finish();
+        return walk.Finish(keepInitial);
     }
 
     /// <summary>
@@ -233,55 +237,56 @@ public sealed partial class ReversibleRnn : nn.Module
     /// rebuilt, each gate evaluated once (K + 1 states and K steps' gates kept), <paramref name="loss"/> is evaluated
     /// once on the block's top outputs [K, B, H] (one batched attention, generator and loss instead of K) and
     /// backpropagated, then the K steps are backpropagated last to first. Same gradients as the per-step
-    /// <see cref="Backward(ReversalTape, Func{int, Tensor}, Func{int, Tensor, Tensor}, IReadOnlyList{IReadOnlyList{Tensor}}, bool, Action{int, RnnState}, Action{int, Tensor})"/>; with <paramref name="block"/> = 1 it is that method (each gate evaluated once).
-    /// <paramref name="finalGradients"/>, <paramref name="inputGradient"/> and <paramref name="onReconstructed"/> as there.
+    /// <see cref="Backward(ReversalTape, Func{int, Tensor}, Func{int, Tensor, Tensor}, IReadOnlyList{IReadOnlyList{Tensor}}, bool, Action{int, RnnState}, Action{int, Tensor}, RnnState, bool)"/>; with <paramref name="block"/> = 1 it is that method (each gate evaluated once).
+    /// <paramref name="finalGradients"/>, <paramref name="inputGradient"/>, <paramref name="onReconstructed"/>,
+    /// <paramref name="start"/> and <paramref name="keepInitial"/> as there.
     /// </summary>
-    public Tensor[][] Backward(ReversalTape tape, Func<int, Tensor> inputAt, int block, BlockLoss loss,
+    public ReversalResult Backward(ReversalTape tape, Func<int, Tensor> inputAt, int block, BlockLoss loss,
         IReadOnlyList<IReadOnlyList<Tensor>>? finalGradients = null, Action<int, Tensor>? inputGradient = null,
-        Action<int, RnnState>? onReconstructed = null)
+        Action<int, RnnState>? onReconstructed = null, RnnState? start = null, bool keepInitial = false)
     {
         if (block < 1) throw new ArgumentOutOfRangeException(nameof(block), block, "a reversal block needs at least one step");
         if (block == 1)
             return Backward(tape, inputAt, (t, output) => loss(t, output.unsqueeze(0)), finalGradients,
-                onReconstructed: onReconstructed, inputGradient: inputGradient);
+                onReconstructed: onReconstructed, inputGradient: inputGradient, start: start, keepInitial: keepInitial);
 
-        using var walk = new ReverseWalk(this, tape, finalGradients, inputAt, inputGradient, gradients: true);
+        using var walk = new ReverseWalk(this, tape, start, finalGradients, inputAt, inputGradient, gradients: true);
         for (var end = tape.Steps; end > 0;)
         {
-            var start = (end - 1) / block * block;
+            var first = (end - 1) / block * block;
             using var scope = NewDisposeScope();
             // 1. Rebuild the block's states, each gate evaluated once, keeping the steps' gates:
-            //    states[i] is the state before step start + i.
-            var states = new RnnState[end - start + 1];
-            var kept = new KeptStep[end - start][];
+            //    states[i] is the state before step first + i.
+            var states = new RnnState[end - first + 1];
+            var kept = new KeptStep[end - first][];
             states[^1] = walk.State;
-            for (var t = end - 1; t >= start; t--)
+            for (var t = end - 1; t >= first; t--)
             {
-                kept[t - start] = walk.Rebuild(t);
+                kept[t - first] = walk.Rebuild(t);
                 onReconstructed?.Invoke(t, walk.State);
-                states[t - start] = walk.State;
+                states[t - first] = walk.State;
             }
-            // 2. The block's loss on its top outputs (the outputs of steps start … end − 1), backpropagated once.
+            // 2. The block's loss on its top outputs (the outputs of steps first … end − 1), backpropagated once.
             Tensor? outputGrads = null;
             var outputs = stack(states.Skip(1).Select(s => s[Layers - 1].Output)).requires_grad_(true);
-            var blockLoss = loss(start, outputs);
+            var blockLoss = loss(first, outputs);
             if (blockLoss is not null)
             {
                 using (PhaseProfiler.Measure(Phase.Backward)) blockLoss.backward();
                 outputGrads = outputs.grad;
             }
             // 3. Backpropagate through the kept steps, last to first.
-            for (var t = end - 1; t >= start; t--)
+            for (var t = end - 1; t >= first; t--)
             {
                 using var stepScope = NewDisposeScope();
-                if (outputGrads is not null) walk.AddOutputGradient(outputGrads[t - start]);
-                walk.BackpropagateKept(t, kept[t - start]);
+                if (outputGrads is not null) walk.AddOutputGradient(outputGrads[t - first]);
+                walk.BackpropagateKept(t, kept[t - first]);
                 walk.KeepGradients();
             }
             walk.EndBlock(states);
-            end = start;
+            end = first;
         }
-        return walk.Finish();
+        return walk.Finish(keepInitial);
     }
 
     /// <summary>Ordinary autograd through the same fixed-point forward (straight-through rounding), keeping

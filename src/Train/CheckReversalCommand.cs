@@ -2,7 +2,9 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Seq2SeqRev.Cli;
+using Seq2SeqRev.Model;
 using Seq2SeqRev.Reversible;
+using Seq2SeqRev.Training.Config;
 
 namespace Seq2SeqRev.Train;
 
@@ -31,15 +33,12 @@ internal static class CheckReversalCommand
         foreach (var o in new Option[] { cell, hidden, input, layers, batch, steps, bits, slice, seed, json, fused, passes }) command.Options.Add(o);
         command.SetAction(p =>
         {
-            var kind = p.GetValue(cell)?.ToLowerInvariant() switch
-            {
-                "revgru" => ReversibleCellKind.RevGRU,
-                "revlstm" => ReversibleCellKind.RevLSTM,
-                var other => throw new UserError($"--cell '{other}' is not allowed (allowed: revgru, revlstm)"),
-            };
-            ForgetLimit limit;
-            try { limit = ForgetLimit.Parse(p.GetValue(bits) ?? ""); }
-            catch (ArgumentException e) { throw new UserError($"--max-forget-bits: {e.Message}"); }
+            var cellWord = p.GetValue(cell)?.ToLowerInvariant() ?? "";
+            if (!SettingNames.Cells.TryParse(cellWord, out var cellKind) || !cellKind.IsReversible())
+                throw new UserError($"--cell '{p.GetValue(cell)}' is not allowed (allowed: {string.Join(", ", SettingNames.Cells.Names.Where(n => SettingNames.Cells.Parse(n).IsReversible()))})");
+            var kind = cellKind.ToReversible();
+            if (!SettingNames.ForgetLimits.TryParse(p.GetValue(bits)?.ToLowerInvariant() ?? "", out var limit))
+                throw new UserError($"--max-forget-bits '{p.GetValue(bits)}' is not allowed (allowed: {string.Join(", ", SettingNames.ForgetLimits.Names)})");
             int h = p.GetValue(hidden), k = p.GetValue(slice);
             Require(h > 0 && h % 2 == 0, $"--hidden {h} must be a positive even number");
             Require(p.GetValue(input) > 0, "--input must be positive");
@@ -67,12 +66,12 @@ internal static class CheckReversalCommand
 
     public static string ToJson(ReversalCheckResult r, CheckTiming timing) => JsonSerializer.Serialize(new Dictionary<string, object?>
     {
-        ["cell"] = r.Options.Cell == ReversibleCellKind.RevGRU ? "revgru" : "revlstm",
+        ["cell"] = SettingNames.Cells.NameOf(CellKinds.FromReversible(r.Options.Cell)),
         ["hidden"] = r.Options.Hidden,
         ["layers"] = r.Options.Layers,
         ["batch"] = r.Options.Batch,
         ["steps"] = r.Options.Steps,
-        ["max_forget_bits"] = r.Options.Limit.ToString(),
+        ["max_forget_bits"] = SettingNames.ForgetLimits.NameOf(r.Options.Limit),
         ["slice"] = r.Options.Slice,
         ["exact"] = r.Exact,
         ["mismatched_values"] = r.MismatchedValues,

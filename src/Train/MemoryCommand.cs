@@ -130,12 +130,12 @@ internal static class MemoryCommand
         yield return t;
         var c = t.Config;
         if (c.Model.IsReversible || c.MemoryMode != TrainingMemory.Backprop) yield break;
-        MemoryTarget Variant(string suffix, string memory, int lossShard) =>
+        MemoryTarget Variant(string suffix, TrainingMemory memory, int lossShard) =>
             t with { Config = c with { Name = c.Name + suffix, Training = c.Training with { Memory = memory, LossShard = lossShard } } };
-        if (withCheckpointing) yield return Variant("-checkpoint", "checkpoint", c.Training.LossShard);
+        if (withCheckpointing) yield return Variant("-checkpoint", TrainingMemory.Checkpoint, c.Training.LossShard);
         if (shard <= 0) yield break;
         var s = c.Training.LossShard > 0 ? c.Training.LossShard : shard;
-        if (c.Training.LossShard == 0) yield return Variant("-sharded", "backprop", s);
-        yield return Variant("-checkpoint-sharded", "checkpoint", s);
+        if (c.Training.LossShard == 0) yield return Variant("-sharded", TrainingMemory.Backprop, s);
+        yield return Variant("-checkpoint-sharded", TrainingMemory.Checkpoint, s);
     }
 }

@@ -73,7 +73,7 @@ public static class Trainer
 
     /// <summary>The optimizer training.optimizer names, over <paramref name="parameters"/> at the configured learning rate.</summary>
     public static optim.Optimizer CreateOptimizer(TrainingConfig t, IEnumerable<TorchSharp.Modules.Parameter> parameters) =>
-        t.OptimizerKind == OptimizerKind.Adam
+        t.Optimizer == OptimizerKind.Adam
             ? new Optimizers.Adam(parameters, t.LearningRate)
             : new Optimizers.SGD(parameters, t.LearningRate);
 
@@ -152,7 +152,7 @@ internal sealed class TrainingRun : IDisposable
             resume.RestoreRng();
         }
         Trainer.SetLearningRate(optimizer, state.LearningRate);
-        log.Line($"model: {parameters.Sum(p => p.numel()):N0} parameters, optimizer {t.Optimizer}, lr {state.LearningRate:G6}");
+        log.Line($"model: {parameters.Sum(p => p.numel()):N0} parameters, optimizer {SettingNames.Optimizers.NameOf(t.Optimizer)}, lr {state.LearningRate:G6}");
         return new TrainingRun(options, log, data, model, optimizer, state, runDir, housekeeping);
     }
 
@@ -320,7 +320,7 @@ internal static class Validation
             }
 
             var n = t.ValidMaxSentences == 0 ? data.ValidSources.Count : Math.Min(t.ValidMaxSentences, data.ValidSources.Count);
-            var chunk = t.BatchUnit == BatchType.Sentences ? t.BatchSize : 64;
+            var chunk = t.BatchType == BatchType.Sentences ? t.BatchSize : 64;
             var hyps = new List<string>(n);
             for (var start = 0; start < n; start += chunk)
             {

@@ -6,6 +6,7 @@
 // Input from a pipe or a terminal is answered line by line (Translator): a line is translated and flushed as soon as
 // no further line is waiting, so a person typing or a program waiting for each answer is never kept waiting.
 using Seq2SeqRev.Cli;
+using Seq2SeqRev.Training.Config;
 using System.CommandLine;
 using Seq2SeqRev.Model.Search;
 using Seq2SeqRev.Translation;
@@ -26,7 +27,7 @@ internal static class TranslateCommand
         var batch = new Option<int>("--batch-size") { Description = "Sentences per search batch", DefaultValueFactory = _ => 32 };
         var maxInput = new Option<int?>("--max-input-length") { Description = "Truncate longer inputs to this many subword tokens (default: the model's data.max_length)" };
         var device = new Option<string>("--device") { Description = "Device (this build has CPU only)", DefaultValueFactory = _ => "cpu", HelpName = "cpu" };
-        device.AcceptOnlyFromAmong("cpu", "cuda");   // cuda is accepted so that TranslateRunner can say this build has none
+        device.AcceptOnlyFromAmong([.. SettingNames.Devices.Names]);   // cuda is accepted so that TranslateRunner can say this build has none
         var reference = new Option<string?>("--ref") { Description = "Reference file: print corpus BLEU on stderr after translating" };
         var attention = new Option<string?>("--attention")
         {
@@ -45,7 +46,7 @@ internal static class TranslateCommand
                 ModelPath = parse.GetValue(model)!,
                 Input = parse.GetValue(input)!,
                 Output = parse.GetValue(output)!,
-                Device = parse.GetValue(device)!,
+                Device = SettingNames.Devices.Parse(parse.GetValue(device)!),
                 RefPath = parse.GetValue(reference),
                 AttentionDir = parse.GetValue(attention),
                 ShowProgress = parse.GetValue(output) != "-" && !Console.IsErrorRedirected,

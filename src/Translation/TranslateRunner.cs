@@ -8,6 +8,7 @@
 using System.Globalization;
 using System.Text;
 using Seq2SeqRev.Cli;
+using Seq2SeqRev.Training.Config;
 using Seq2SeqRev.Training.Data;
 using Seq2SeqRev.Scoring;
 using Seq2SeqRev.Training;
@@ -23,7 +24,7 @@ public sealed record TranslateRequest
     /// <summary>Output file or "-" for standard output.</summary>
     public string Output { get; init; } = "-";
     public TranslatorOptions Options { get; init; } = new();
-    public string Device { get; init; } = "cpu";
+    public ComputeDevice Device { get; init; } = ComputeDevice.Cpu;
     /// <summary>Reference file: print corpus BLEU of the best translations on stderr after translating.</summary>
     public string? RefPath { get; init; }
     /// <summary>Draw a live progress bar on stderr (the command asks for it when output is a file and stderr a terminal).</summary>
@@ -41,8 +42,8 @@ public static class TranslateRunner
     public static int Execute(TranslateRequest request, Stream stdin, Stream stdout, TextWriter stderr, CancellationToken cancel = default)
     {
         request.Options.Validate();
-        if (request.Device != "cpu")
-            throw new UserError($"--device {request.Device}: this build runs on the CPU only (TorchSharp CPU package); use --device cpu");
+        if (request.Device != ComputeDevice.Cpu)
+            throw new UserError($"--device {SettingNames.Devices.NameOf(request.Device)}: this build runs on the CPU only (TorchSharp CPU package); use --device cpu");
         var refs = request.RefPath is { } refPath ? ScoringLineReader.ReadFile(refPath, "reference") : null;
         if (request.AttentionDir is { } attentionDir) PrepareAttentionDir(attentionDir);
         using var input = request.Input == "-" ? new LineReader(stdin, StdinName, cancel) : new LineReader(request.Input, cancel);

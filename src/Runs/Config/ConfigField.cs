@@ -82,17 +82,27 @@ internal static class FieldKinds
             return NonEmptyText(node, fail);
         }, get, set, v => v is null ? YamlScalars.Null() : YamlScalars.String(v));
 
-    /// <summary>One of fixed choices (compared as written, case-sensitive); <paramref name="auto"/> also accepts ~/auto as null.</summary>
-    public static ConfigField Choice(string key, IReadOnlyList<string> choices, bool auto,
-        Func<RunConfig, string?> get, Func<RunConfig, string?, RunConfig> set) =>
-        new ConfigField<string?>(key, string.Join(", ", auto ? [.. choices, "auto"] : choices), (node, fail) =>
+    /// <summary>One of the words of <paramref name="names"/> (compared as written, case-sensitive), parsed to its value.</summary>
+    public static ConfigField Choice<T>(string key, NameMap<T> names, Func<RunConfig, T> get, Func<RunConfig, T, RunConfig> set)
+        where T : struct =>
+        new ConfigField<T>(key, string.Join(", ", names.Names), (node, fail) =>
         {
-            if (auto && YamlScalars.IsNull(node)) return null;
             var s = Scalar(node, fail);
-            if (auto && s.Value == "auto") return null;
-            if (YamlScalars.IsNull(s)) throw fail(" is empty");
-            return choices.Contains(s.Value ?? "") ? s.Value : throw fail($" = {s.Value} is not allowed");
-        }, get, set, v => v is null ? new YamlScalarNode("auto") : new YamlScalarNode(v) { Style = ScalarStyle.Plain });
+            return names.TryParse(s.Value ?? "", out var v) ? v : throw fail($" = {s.Value} is not allowed");
+        }, get, set, v => Word(names.NameOf(v)));
+
+    /// <summary>Like <see cref="Choice{T}"/>, also accepting ~/auto as null (automatic), written back as "auto".</summary>
+    public static ConfigField AutoChoice<T>(string key, NameMap<T> names, Func<RunConfig, T?> get, Func<RunConfig, T?, RunConfig> set)
+        where T : struct =>
+        new ConfigField<T?>(key, string.Join(", ", [.. names.Names, "auto"]), (node, fail) =>
+        {
+            if (YamlScalars.IsNull(node)) return null;
+            var s = Scalar(node, fail);
+            if (s.Value == "auto") return null;
+            return names.TryParse(s.Value ?? "", out var v) ? v : throw fail($" = {s.Value} is not allowed");
+        }, get, set, v => v is T value ? Word(names.NameOf(value)) : new YamlScalarNode("auto"));
+
+    private static YamlScalarNode Word(string word) => new(word) { Style = ScalarStyle.Plain };
 
     /// <summary>A list of non-empty strings, written in flow style: [a, b].</summary>
     public static ConfigField TextList(string key, Func<RunConfig, ValueList<string>> get, Func<RunConfig, ValueList<string>, RunConfig> set) =>

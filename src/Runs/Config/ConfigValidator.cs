@@ -14,20 +14,22 @@ internal static class ConfigValidator
     {
         var m = c.Model;
         var t = c.Training;
-        var bank = SettingNames.MemoryBanks.Parse(m.MemoryBank);
+        var bank = m.MemoryBank;
+        var cell = SettingNames.Cells.NameOf(m.Cell);
+        var bankWord = SettingNames.MemoryBanks.NameOf(m.MemoryBank);
         if (m.IsReversible && m.Hidden % 2 != 0)
-            Fail("model.hidden", $"model.hidden = {m.Hidden} must be even for model.cell = {m.Cell} (allowed: even integers >= 2)", "model.cell");
+            Fail("model.hidden", $"model.hidden = {m.Hidden} must be even for model.cell = {cell} (allowed: even integers >= 2)", "model.cell");
         if (!m.IsReversible && bank != MemoryBankKind.Hidden)
-            Fail("model.memory_bank", $"model.memory_bank = {m.MemoryBank} is not allowed for model.cell = {m.Cell} (allowed: hidden)", "model.cell");
+            Fail("model.memory_bank", $"model.memory_bank = {bankWord} is not allowed for model.cell = {cell} (allowed: hidden)", "model.cell");
         if (bank is MemoryBankKind.Hidden or MemoryBankKind.Embedding && m.Slice != 0)
-            Fail("model.slice", $"model.slice = {m.Slice} is not allowed with model.memory_bank = {m.MemoryBank} (allowed: 0)", "model.memory_bank");
+            Fail("model.slice", $"model.slice = {m.Slice} is not allowed with model.memory_bank = {bankWord} (allowed: 0)", "model.memory_bank");
         if (bank is MemoryBankKind.Slice or MemoryBankKind.EmbeddingAndSlice && (m.Slice < 1 || m.Slice > m.Hidden))
-            Fail("model.slice", $"model.slice = {m.Slice} is not allowed with model.memory_bank = {m.MemoryBank} and model.hidden = {m.Hidden} (allowed: 1..{m.Hidden})", "model.memory_bank", "model.hidden");
+            Fail("model.slice", $"model.slice = {m.Slice} is not allowed with model.memory_bank = {bankWord} and model.hidden = {m.Hidden} (allowed: 1..{m.Hidden})", "model.memory_bank", "model.hidden");
         if (!m.IsReversible && c.MemoryMode == TrainingMemory.Reversal)
-            Fail("training.memory", $"training.memory = reversal is not allowed for model.cell = {m.Cell} (allowed: backprop, checkpoint, auto)", "model.cell");
-        if (t.LossHeadKind == LossHead.Autograd && t.LossShard != 0)
+            Fail("training.memory", $"training.memory = reversal is not allowed for model.cell = {cell} (allowed: backprop, checkpoint, auto)", "model.cell");
+        if (t.LossHead == LossHead.Autograd && t.LossShard != 0)
             Fail("training.loss_head", $"training.loss_head = autograd is not allowed with training.loss_shard = {t.LossShard} (allowed: loss_shard 0, or loss_head written)", "training.loss_shard");
-        if (c.Device == "cuda")
+        if (c.Device == ComputeDevice.Cuda)
             Fail("device", "device = cuda is not supported: this build uses the CPU-only LibTorch (allowed: cpu)");
         if (c.Data.SrcLang == c.Data.TgtLang)
             Fail("data.tgt_lang", $"data.tgt_lang = {c.Data.TgtLang} equals data.src_lang (allowed: a language other than {c.Data.SrcLang})", "data.src_lang");

@@ -1,21 +1,20 @@
-// TrainingConfig: optimisation, schedule, stopping and memory strategy (YAML section "training").
-// Memory is null until resolved (RunConfig.Resolve); ConfigLoader always returns resolved configs.
+// TrainingConfig: optimisation, schedule, stopping and memory strategy (YAML section "training"), typed (words parsed
+// at the YAML edge by SettingNames). Memory is null until resolved (RunConfig.Resolve); ConfigLoader always returns
+// resolved configs.
+using Seq2SeqRev.Model;
+using Seq2SeqRev.Training.Data;
+
 namespace Seq2SeqRev.Training.Config;
 
 /// <summary>How to train: batches, optimizer, learning-rate schedule, stopping, validation, logging.</summary>
 public sealed record TrainingConfig
 {
-    public static IReadOnlyList<string> BatchTypes => SettingNames.BatchTypes.Names;
-    public static IReadOnlyList<string> Optimizers => SettingNames.Optimizers.Names;
-    public static IReadOnlyList<string> MemoryModes => SettingNames.MemoryModes.Names;
-    public static IReadOnlyList<string> LossHeads => SettingNames.LossHeads.Names;
-
     public int Epochs { get; init; } = 30;
-    /// <summary>Batch size unit: "sentences" or "tokens".</summary>
-    public string BatchType { get; init; } = "sentences";
+    /// <summary>Batch size unit (training.batch_type: sentences or tokens).</summary>
+    public BatchType BatchType { get; init; } = BatchType.Sentences;
     public int BatchSize { get; init; } = 64;
-    /// <summary>"sgd" or "adam".</summary>
-    public string Optimizer { get; init; } = "sgd";
+    /// <summary>training.optimizer: sgd or adam.</summary>
+    public OptimizerKind Optimizer { get; init; } = OptimizerKind.Sgd;
     public double LearningRate { get; init; } = 0.2;
     /// <summary>Factor in (0, 1] applied to the learning rate when validation perplexity stalls.</summary>
     public double LrDecay { get; init; } = 0.5;
@@ -28,10 +27,10 @@ public sealed record TrainingConfig
     /// <summary>Gradient-norm clipping threshold; 0 = off.</summary>
     public double ClipGradNorm { get; init; } = 5.0;
     /// <summary>
-    /// "reversal" (reversible cells only), "backprop" or "checkpoint"; null = not yet resolved
-    /// ("reversal" for reversible cells, "backprop" otherwise).
+    /// How gradients are computed (training.memory: reversal (reversible cells only), backprop or checkpoint);
+    /// null = not yet resolved (reversal for reversible cells, backprop otherwise).
     /// </summary>
-    public string? Memory { get; init; }
+    public TrainingMemory? Memory { get; init; }
     /// <summary>Steps per checkpoint segment; 0 = sqrt(sequence length).</summary>
     public int CheckpointSegment { get; init; }
     /// <summary>Target steps per generator-and-loss shard for backprop and checkpointing (OpenNMT-py's sharded loss): the
@@ -39,10 +38,10 @@ public sealed record TrainingConfig
     /// checkpointing); 0 = the whole sequence at once (backprop) or one step at a time (checkpointing). Same gradients
     /// either way up to float rounding; reversal ignores it (it has its own blocks, ReversalBlock).</summary>
     public int LossShard { get; init; }
-    /// <summary>Backprop's loss head: "written" (default; the generator and loss with their gradient written out, whole
-    /// sequence or per loss_shard; faster than autograd, docs/BENCHMARKS.md) or "autograd" (autograd through the whole
+    /// <summary>Backprop's loss head (training.loss_head): written (default; the generator and loss with their gradient written out, whole
+    /// sequence or per loss_shard; faster than autograd, docs/BENCHMARKS.md) or autograd (autograd through the whole
     /// sequence's logits; loss_shard must be 0). Checkpointing and reversal always use the written-out head.</summary>
-    public string LossHead { get; init; } = "written";
+    public LossHead LossHead { get; init; } = LossHead.Written;
     /// <summary>Decoder steps per block of training by reversal: the block's states are rebuilt (keeping their steps'
     /// gates), then its attention, generator and loss run as one batch; 1 = one step at a time. Default 4: faster than 1 within the
     /// activation-memory budget (docs/BENCHMARKS.md).</summary>
@@ -60,11 +59,9 @@ public sealed record TrainingConfig
     /// <summary>Stop after this many updates; 0 = unlimited.</summary>
     public int MaxSteps { get; init; }
 
-    public static string DefaultMemoryFor(string cell) => ModelConfig.IsReversibleCell(cell) ? "reversal" : "backprop";
+    public static TrainingMemory DefaultMemoryFor(CellKind cell) =>
+        ModelConfig.IsReversibleCell(cell) ? TrainingMemory.Reversal : TrainingMemory.Backprop;
 
-    /// <summary>training.memory parsed (the resolved value; unresolved = the default for <paramref name="cell"/>).</summary>
-    public TrainingMemory MemoryMode(string cell) => SettingNames.MemoryModes.Parse(Memory ?? DefaultMemoryFor(cell));
-    public LossHead LossHeadKind => SettingNames.LossHeads.Parse(LossHead);
-    public OptimizerKind OptimizerKind => SettingNames.Optimizers.Parse(Optimizer);
-    public Data.BatchType BatchUnit => SettingNames.BatchTypes.Parse(BatchType);
+    /// <summary>training.memory (the resolved value; unresolved = the default for <paramref name="cell"/>).</summary>
+    public TrainingMemory MemoryMode(CellKind cell) => Memory ?? DefaultMemoryFor(cell);
 }

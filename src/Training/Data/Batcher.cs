@@ -26,7 +26,7 @@ public sealed record BatcherOptions
     /// <summary>Training batches of training.batch_size (sentences or tokens), length-bucketed and shuffled from <paramref name="seed"/>.</summary>
     public static BatcherOptions ForTraining(Config.TrainingConfig t, ulong seed) => new()
     {
-        BatchSize = t.BatchSize, BatchType = t.BatchUnit, Seed = seed, PerSequenceOverhead = Seq2SeqOverhead,
+        BatchSize = t.BatchSize, BatchType = t.BatchType, Seed = seed, PerSequenceOverhead = Seq2SeqOverhead,
     };
 
     /// <summary>Evaluation batches of training.batch_size in corpus order.</summary>

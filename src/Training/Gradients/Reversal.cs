@@ -58,15 +58,13 @@ public sealed class Reversal : IGradientMethod
         var decoder = model.Decoder;
 
         // 1. Forward passes without gradients: only the tapes survive. The decoder starts from the encoder's final state;
-        //    the encoder's tape then drops it (the decoder's reversal rebuilds it), and the batch's tensors and the float
-        //    masks are freed.
+        //    it is taken from the encoder's tape (the decoder's reversal rebuilds it and hands it to the encoder's reversal),
+        //    and the batch's tensors and the float masks are freed.
         using var encTape = encoder.Forward(b.Src, b.SrcLengths, b.SrcSteps, m.Encoder);
         Seq2SeqRev.Decoder.DecoderTape decoderTape;
-        using (var initial = encTape.Final)
+        using (var initial = encTape.TakeFinal())
             decoderTape = decoder.Forward(b.TgtIn, b.TgtLengths, b.TgtSteps, m.Decoder, initial);
         using var decTape = decoderTape;
-        encTape.Rnn.DropFinal();
-        decTape.Rnn.KeepRebuiltInitial = true;
         b.DisposeTensors();
         m.DisposeTensors();
         var (encBits, decBits) = Accounting(encTape, decTape, b);
@@ -87,6 +85,7 @@ public sealed class Reversal : IGradientMethod
         }
         using var srcMask = PreparedBatch.SourceMask(encTape.Rnn.Lengths!, b.SrcSteps);
         Tensor[][] dFinal;
+        RnnState encoderFinal;
         if (AttentionChunk > 0)
         {
             // 2–3 streamed: each block's attention rebuilds the bank chunk by chunk from the held ids and saved columns;
@@ -103,12 +102,13 @@ public sealed class Reversal : IGradientMethod
                     using (PhaseProfiler.Measure(Phase.BankGradient)) rebuilder.AddGradient(s0, n, g);
                 }
                 var bank = new Seq2SeqRev.Attention.ChunkedBank(rebuilder.Length, rebuilder.Width, Chunk, AddGradient);
+                ReversalResult reversal;
                 using (PhaseProfiler.Measure(Phase.DecoderReverse))
-                    dFinal = decoder.ReverseStreaming(decTape, bank, srcMask, BlockLoss, Block, AttentionChunk);
+                    reversal = decoder.ReverseStreaming(decTape, bank, srcMask, BlockLoss, Block, AttentionChunk);
+                (dFinal, encoderFinal) = (reversal.InitialGradients, reversal.RebuiltInitial!);
                 savedGrad = rebuilder.TakeSavedGradient();
             }
-            encTape.Rnn.HandFinal(decTape.Rnn.TakeRebuiltInitial());
-            encoder.ReverseFromSaved(encTape, savedGrad, dFinal);
+            encoder.ReverseFromSaved(encTape, savedGrad, dFinal, encoderFinal);
         }
         else
         {
@@ -117,12 +117,11 @@ public sealed class Reversal : IGradientMethod
             using (PhaseProfiler.Measure(Phase.Bank)) bank = encoder.MemoryBank(encTape);
             using (bank)
             using (PhaseProfiler.Measure(Phase.DecoderReverse))
-                (dFinal, bankGrad) = decoder.Reverse(decTape, bank, srcMask, BlockLoss, Block);
+                (dFinal, encoderFinal, bankGrad) = decoder.Reverse(decTape, bank, srcMask, BlockLoss, Block);
 
             // 4. Encoder reversal from the bank's gradient and dL/d(final state), starting from the final state the decoder's
             //    reversal rebuilt.
-            encTape.Rnn.HandFinal(decTape.Rnn.TakeRebuiltInitial());
-            encoder.Reverse(encTape, bankGrad, dFinal);
+            encoder.Reverse(encTape, bankGrad, dFinal, encoderFinal);
         }
         foreach (var g in dFinal) foreach (var p in g) p.Dispose();
         return (lossSum.item<double>(), encBits, decBits);

@@ -8,6 +8,8 @@
 // held_limit_breakdown {part: bits} (the held convention)}; the text/markdown renderers (MemoryTables) format the same numbers.
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Seq2SeqRev.Model;
+using Seq2SeqRev.Reversible;
 using Seq2SeqRev.Training.Config;
 using Seq2SeqRev.Training;
 
@@ -15,13 +17,18 @@ namespace Seq2SeqRev.Training.Memory;
 
 public sealed record Measurement(int SeqLen, int Batch, long PeakBytes, double StepMs);
 
-public sealed record ConfigReport(string Name, string Cell, string Attention, string? MaxForgetBits, string TrainingMemory,
+/// <param name="Attention">The memory bank as the paper names it (ModelConfig.MemoryBankLabel).</param>
+/// <param name="MaxForgetBits">The forgetting limit; null for a model that does not forget (baseline cells).</param>
+public sealed record ConfigReport(string Name, CellKind Cell, string Attention, ForgetLimit? MaxForgetBits, TrainingMemory TrainingMemory,
     bool Trained, int AccountingBatches, MemoryBits? Encoder, MemoryBits? Decoder, IReadOnlyList<Measurement> Measured)
 {
     /// <summary>Sentences the accounting ran on (over all its batches).</summary>
     public long AccountingSentences { get; init; }
     /// <summary>training.loss_shard of the config (0 = whole sequence).</summary>
     public int LossShard { get; init; }
+
+    /// <summary>The forgetting limit as the config writes it ("3", "none"); null for a model that does not forget.</summary>
+    public string? MaxForgetBitsWord => MaxForgetBits is ForgetLimit f ? SettingNames.ForgetLimits.NameOf(f) : null;
 
     /// <summary>How fast the measured peak grows with T: the least-squares slope of MiB over T across the measured
     /// lengths (MiB per time step); null with fewer than two lengths.</summary>
@@ -65,10 +72,10 @@ public sealed record MemoryReport(string Data, int Batch, IReadOnlyList<int> Seq
             configs.Add(new JsonObject
             {
                 ["name"] = c.Name,
-                ["cell"] = c.Cell,
+                ["cell"] = SettingNames.Cells.NameOf(c.Cell),
                 ["attention"] = c.Attention,
-                ["max_forget_bits"] = c.MaxForgetBits,
-                ["training_memory"] = c.TrainingMemory,
+                ["max_forget_bits"] = c.MaxForgetBitsWord,
+                ["training_memory"] = SettingNames.MemoryModes.NameOf(c.TrainingMemory),
                 ["loss_shard"] = c.LossShard,
                 ["weights"] = c.Trained ? "trained" : "untrained",
                 ["accounting_batches"] = c.AccountingBatches,

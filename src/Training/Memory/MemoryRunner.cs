@@ -54,7 +54,7 @@ public static class MemoryRunner
                     measured.Add(new Measurement(t, o.Batch, r.PeakBytes, r.StepMs));
                 }
             rows.Add(new ConfigReport(config.Name, m.Cell, m.MemoryBankLabel, m.IsReversible ? m.MaxForgetBits : null,
-                config.MemoryName, target.Checkpoint is not null,
+                config.MemoryMode, target.Checkpoint is not null,
                 accounting.Batches, accounting.Encoder, accounting.Decoder, measured)
             {
                 AccountingSentences = accounting.Sentences, LossShard = config.Training.LossShard,
@@ -95,7 +95,7 @@ public static class MemoryRunner
             // Length-bucketed like training batches (a fixed seed keeps it reproducible): batches cut in corpus
             // order pad short sentences to long ones, and padded steps would inflate the baseline and the savings.
             var batcher = new Batcher(d.ValidSources, d.ValidTargets,
-                BatcherOptions.ForTraining(config.Training with { BatchSize = o.Batch, BatchType = "sentences" }, (ulong)config.Seed));
+                BatcherOptions.ForTraining(config.Training with { BatchSize = o.Batch, BatchType = BatchType.Sentences }, (ulong)config.Seed));
             var all = batcher.Epoch(0).Select(b => new TrainingBatch(b.Sources, b.Targets));
             batches = (o.MaxBatches > 0 ? all.Take(o.MaxBatches) : all).ToList();
         }

@@ -7,6 +7,7 @@
 using System.Globalization;
 using System.Text;
 using Seq2SeqRev.Cli;
+using Seq2SeqRev.Training.Config;
 using Spectre.Console;
 
 namespace Seq2SeqRev.Training.Memory;
@@ -35,7 +36,7 @@ public static class MemoryTables
 
     public static IEnumerable<string[]> AccountingRows(MemoryReport r) => r.Configs.Select(c => new[]
     {
-        c.Name, c.Cell, c.Attention, c.MaxForgetBits ?? "n/a", c.TrainingMemory,
+        c.Name, SettingNames.Cells.NameOf(c.Cell), c.Attention, c.MaxForgetBitsWord ?? "n/a", SettingNames.MemoryModes.NameOf(c.TrainingMemory),
         c.Encoder is null ? "n/a" : c.Trained ? "trained" : "untrained",
         Saving(c.Encoder?.SavingActual), Saving(c.Encoder?.SavingOptimal), Saving(c.Decoder?.SavingActual), Saving(c.Decoder?.SavingOptimal),
         Saving(HeldSaving(c.Encoder, false)), Saving(HeldSaving(c.Encoder, true)), Saving(HeldSaving(c.Decoder, false)), Saving(HeldSaving(c.Decoder, true)),
@@ -76,7 +77,7 @@ public static class MemoryTables
     public static IEnumerable<string[]> MeasuredRows(MemoryReport r) => r.Configs.Select(c =>
     {
         string Cell(int t, Func<Measurement, string> f) => c.Measured.FirstOrDefault(m => m.SeqLen == t) is { } m ? f(m) : "-";
-        return new[] { c.Name, c.TrainingMemory, c.TrainingMemory == "reversal" ? "n/a" : c.LossShard == 0 ? "whole" : c.LossShard.ToString(C) }
+        return new[] { c.Name, SettingNames.MemoryModes.NameOf(c.TrainingMemory), c.TrainingMemory == TrainingMemory.Reversal ? "n/a" : c.LossShard == 0 ? "whole" : c.LossShard.ToString(C) }
             .Concat(r.SeqLengths.Select(t => Cell(t, m => Mib(m.PeakBytes))))
             .Append(Growth(c.GrowthMibPerStep))
             .Concat(r.SeqLengths.Select(t => Cell(t, m => Ms(m.StepMs))))

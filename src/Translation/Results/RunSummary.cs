@@ -15,14 +15,17 @@ public sealed record TestResult(string Split, long Sentences, string HypothesisP
     ChrfScore Chrf, double SentencesPerSecond);
 
 /// <param name="Label">The run's name in tables, JSON and the plot legend: the config name, made unique by the caller.</param>
+/// <param name="Cell">The settings as the run's config writes them (<paramref name="Cell"/>, <paramref name="MaxForgetBits"/>,
+/// <paramref name="TrainingMemory"/>; SettingNames words) and the memory bank as the paper names it (<paramref name="Attention"/>):
+/// display values for tables and JSON, nothing branches on them.</param>
 public sealed record RunSummary(string Label, string RunDir, string Name, string Cell, string Attention, string? MaxForgetBits,
     string TrainingMemory, IReadOnlyList<ValidationMetrics> Validation, IReadOnlyList<TestResult> Tests)
 {
     public static RunSummary Create(string label, RunDirectory run, IReadOnlyList<TestResult> tests)
     {
         var m = run.Config.Model;
-        return new RunSummary(label, run.Dir, run.Config.Name, m.Cell, m.MemoryBankLabel,
-            m.IsReversible ? m.MaxForgetBits : null, run.Config.MemoryName,
+        return new RunSummary(label, run.Dir, run.Config.Name, SettingNames.Cells.NameOf(m.Cell), m.MemoryBankLabel,
+            m.IsReversible ? SettingNames.ForgetLimits.NameOf(m.MaxForgetBits) : null, SettingNames.MemoryModes.NameOf(run.Config.MemoryMode),
             PerEpoch(run.Metrics), tests);
     }
 

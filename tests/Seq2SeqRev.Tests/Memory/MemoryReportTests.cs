@@ -1,6 +1,9 @@
 // MemoryReportTests: accounting of a tiny reversible config (baseline > actual bits, on synthetic and on
 // validation batches), null accounting for baselines, the JSON shape, and that the markdown and text tables
 // print the same numbers as the JSON.
+using Seq2SeqRev.Reversible;
+using Seq2SeqRev.Model;
+using Seq2SeqRev.Training.Config;
 using System.Text.Json;
 using Seq2SeqRev.Training.Memory;
 using Seq2SeqRev.Training;
@@ -34,7 +37,7 @@ public sealed class MemoryReportTests
         var gru = report.Configs[1];
         Assert.Null(gru.Encoder);
         Assert.Null(gru.Decoder);
-        Assert.Equal("backprop", gru.TrainingMemory);
+        Assert.Equal(TrainingMemory.Backprop, gru.TrainingMemory);
     }
 
     [Fact]
@@ -48,7 +51,7 @@ public sealed class MemoryReportTests
 
     private static MemoryReport Sample() => new("val", 64, [10, 100],
     [
-        new ConfigReport("default", "revgru", "Emb+20H", "3", "reversal", false, 16,
+        new ConfigReport("default", CellKind.RevGru, "Emb+20H", new ForgetLimit(3), TrainingMemory.Reversal, false, 16,
             new MemoryBits(1_000_000, 80_000, 61_234.5)
             {
                 BaselineUnpadded = 800_000, HeldParts = [new("final_state", 100_000), new("buffer_registers", 60_000)],
@@ -56,7 +59,7 @@ public sealed class MemoryReportTests
             },
             new MemoryBits(2_000_000, 100_000, 90_000),
             [new Measurement(10, 64, 3_500_000, 120.4), new Measurement(100, 64, 9_000_000, 1400.6)]) { AccountingSentences = 1000 },
-        new ConfigReport("gru", "gru", "300H", null, "backprop", false, 0, null, null,
+        new ConfigReport("gru", CellKind.Gru, "300H", null, TrainingMemory.Backprop, false, 0, null, null,
             [new Measurement(10, 64, 50_000_000, 60.2), new Measurement(100, 64, 480_000_000, 700.9)]),
     ]);
 

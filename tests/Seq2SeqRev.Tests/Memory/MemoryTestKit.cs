@@ -1,5 +1,6 @@
 // MemoryTestKit: tiny configs for the memory command (any config file shrunk by overrides), the probe launcher
 // on the built Train executable, and running `memory` as a child process.
+using Seq2SeqRev.Encoder;
 using System.Diagnostics;
 using Seq2SeqRev.Training.Config;
 using Seq2SeqRev.Training.Memory;
@@ -17,7 +18,7 @@ internal static class MemoryTestKit
     {
         var full = ConfigLoader.Load(path);
         var overrides = new List<string> { "model.hidden=16", "model.embedding=16", "tokenizer.vocab_size=300" };
-        if (full.Model.MemoryBank is "slice" or "emb+slice") overrides.Add($"model.slice={Math.Min(full.Model.Slice, 8)}");
+        if (full.Model.MemoryBank is MemoryBankKind.Slice or MemoryBankKind.EmbeddingAndSlice) overrides.Add($"model.slice={Math.Min(full.Model.Slice, 8)}");
         return ConfigLoader.Load(path, [.. overrides, .. extra]);
     }
 

@@ -229,7 +229,7 @@ public class FastReversalTests
         var inputGrads = new Tensor[steps];
         var initialGrad = rnn.Backward(tape, t => x2[t].detach(), block,
             (t0, outs) => outs.mul(weights.narrow(0, t0, outs.shape[0])).sum(),
-            inputGradient: (t, grad) => inputGrads[t] = grad.clone().DetachFromDisposeScope(), onReconstructed: Check);
+            inputGradient: (t, grad) => inputGrads[t] = grad.clone().DetachFromDisposeScope(), onReconstructed: Check).InitialGradients;
         Assert.Equal(steps, rebuilt);
         var actual = rnn.parameters().Select(p => p.grad!).ToArray();
 

@@ -185,8 +185,8 @@ public sealed class OptimizerTests
     public void TheTrainersFactoryGivesOursForEachConfigName()
     {
         using var model = new Small(1);
-        using var adam = Trainer.CreateOptimizer(new TrainingConfig { Optimizer = "adam" }, model.parameters());
-        using var sgd = Trainer.CreateOptimizer(new TrainingConfig { Optimizer = "sgd" }, model.parameters());
+        using var adam = Trainer.CreateOptimizer(new TrainingConfig { Optimizer = OptimizerKind.Adam }, model.parameters());
+        using var sgd = Trainer.CreateOptimizer(new TrainingConfig { Optimizer = OptimizerKind.Sgd }, model.parameters());
         Assert.IsType<OurAdam>(adam);
         Assert.IsType<OurSgd>(sgd);
     }

@@ -2,6 +2,7 @@
 // tiny) on the sample corpus. Trained twice with one seed they end with byte-identical parameters, optimizer state and
 // RNG; stopped mid-epoch and resumed from last.ckpt they end exactly as the run that never stopped: the same bytes and
 // the same metric values (every field of metrics.jsonl but wall-clock time).
+using Seq2SeqRev.Training.Config;
 using Seq2SeqRev.Training;
 using Seq2SeqRev.Tests.Data;
 using Xunit;
@@ -24,7 +25,7 @@ public sealed class ReproducibilityTests
         using var second = new TempDir();
         using var split = new TempDir();
         var config = TrainingTestKit.Config([.. Small, .. model, "training.max_steps=11"]);
-        Assert.Equal(model[0] == "model.cell=revgru" ? "reversal" : "backprop", config.MemoryName);
+        Assert.Equal(model[0] == "model.cell=revgru" ? TrainingMemory.Reversal : TrainingMemory.Backprop, config.MemoryMode);
 
         var a = TrainingTestKit.Train(config, first.Path, realModel: true);
         var b = TrainingTestKit.Train(config, second.Path, realModel: true);

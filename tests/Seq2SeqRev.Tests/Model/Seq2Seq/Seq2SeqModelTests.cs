@@ -16,9 +16,9 @@ public sealed class Seq2SeqModelTests(ITestOutputHelper output)
     public static TheoryData<string, string, string> Combinations()
     {
         var data = new TheoryData<string, string, string>();
-        foreach (var cell in ModelConfig.Cells)
-            foreach (var bank in ModelConfig.IsReversibleCell(cell) ? ModelConfig.MemoryBanks : ["hidden"])
-                foreach (var attention in ModelConfig.Attentions)
+        foreach (var cell in SettingNames.Cells.Names)
+            foreach (var bank in ModelConfig.IsReversibleCell(SettingNames.Cells.Parse(cell)) ? SettingNames.MemoryBanks.Names : ["hidden"])
+                foreach (var attention in SettingNames.Attentions.Names)
                     data.Add(cell, bank, attention);
         return data;
     }
@@ -32,7 +32,7 @@ public sealed class Seq2SeqModelTests(ITestOutputHelper output)
         // emb 8 + slice 4 = hidden 12, so "dot" is defined for emb+slice and hidden.
         var config = Seq2SeqTestKit.Config(cell, bank, hidden: 12, slice: 4, attention: attention, dropout: 0, paramInit: 0.1);
         var contextSize = bank switch { "hidden" => 12, "slice" => 4, "emb" => 8, _ => 12 };
-        var memory = ModelConfig.IsReversibleCell(cell) ? "reversal" : "backprop";
+        var memory = ModelConfig.IsReversibleCell(SettingNames.Cells.Parse(cell)) ? "reversal" : "backprop";
         if (attention == "dot" && contextSize != 12)
         {
             Assert.Throws<ArgumentException>(() => Seq2SeqTestKit.Create(config, memory, 1));

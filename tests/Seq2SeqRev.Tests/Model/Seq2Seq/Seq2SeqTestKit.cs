@@ -1,4 +1,5 @@
-// Seq2SeqTestKit: tiny configs, random batches and gradient helpers for the seq2seq model tests.
+// Seq2SeqTestKit: tiny configs (named with the config words, parsed by SettingNames as a config file is), random
+// batches and gradient helpers for the seq2seq model tests.
 using Seq2SeqRev.Training.Config;
 using Seq2SeqRev.Training;
 using TorchSharp;
@@ -13,14 +14,14 @@ internal static class Seq2SeqTestKit
     public static ModelConfig Config(string cell, string bank, int layers = 1, int hidden = 8, string attention = "general",
         double dropout = 0.3, int slice = 2, double paramInit = 0.3, string forget = "3") => new()
     {
-        Cell = cell,
+        Cell = SettingNames.Cells.Parse(cell),
         Embedding = 8,
         Hidden = hidden,
         Layers = layers,
-        Attention = attention,
-        MemoryBank = bank,
+        Attention = SettingNames.Attentions.Parse(attention),
+        MemoryBank = SettingNames.MemoryBanks.Parse(bank),
         Slice = bank is "slice" or "emb+slice" ? slice : 0,
-        MaxForgetBits = forget,
+        MaxForgetBits = SettingNames.ForgetLimits.Parse(forget),
         ParamInit = paramInit,
         Dropout = new DropoutConfig { Embedding = dropout, Hidden = dropout, Output = dropout, Slice = dropout },
     };
@@ -31,7 +32,7 @@ internal static class Seq2SeqTestKit
         torch.manual_seed(seed);
         return TrainableModel.Create(config, new TrainingConfig
         {
-            Memory = memory, CheckpointSegment = segment, LossShard = lossShard, ReversalBlock = block, LossHead = lossHead, AttentionChunk = chunk,
+            Memory = SettingNames.MemoryModes.Parse(memory), CheckpointSegment = segment, LossShard = lossShard, ReversalBlock = block, LossHead = SettingNames.LossHeads.Parse(lossHead), AttentionChunk = chunk,
         }, Vocab, Vocab);
     }
 

@@ -1,6 +1,8 @@
 // Tests of the shipped configs/ folder: default.yaml equals RunConfig.Default, every YAML file
 // validates, and configs/grid/ holds exactly the paper's 50 combinations, reproducible by
 // configs/grid/generate.sh.
+using Seq2SeqRev.Encoder;
+using Seq2SeqRev.Model;
 using System.Diagnostics;
 using Seq2SeqRev.Training.Config;
 using Xunit;
@@ -64,11 +66,11 @@ public sealed class ConfigFilesTests : IDisposable
     {
         RunConfig Load(string name) => ConfigLoader.Load(Path.Combine(ConfigTestFiles.ConfigsDir, name), []);
         var gru = Load("gru.yaml");
-        Assert.Equal(("gru", "hidden", "backprop", 0.2), (gru.Model.Cell, gru.Model.MemoryBank, gru.Training.Memory, gru.Training.LearningRate));
+        Assert.Equal((CellKind.Gru, MemoryBankKind.Hidden, (TrainingMemory?)TrainingMemory.Backprop, 0.2), (gru.Model.Cell, gru.Model.MemoryBank, gru.Training.Memory, gru.Training.LearningRate));
         var lstm = Load("lstm.yaml");
-        Assert.Equal(("lstm", "hidden", "backprop", 1.0), (lstm.Model.Cell, lstm.Model.MemoryBank, lstm.Training.Memory, lstm.Training.LearningRate));
+        Assert.Equal((CellKind.Lstm, MemoryBankKind.Hidden, (TrainingMemory?)TrainingMemory.Backprop, 1.0), (lstm.Model.Cell, lstm.Model.MemoryBank, lstm.Training.Memory, lstm.Training.LearningRate));
         var revlstm = Load("revlstm.yaml");
-        Assert.Equal(("revlstm", "reversal", 0.5), (revlstm.Model.Cell, revlstm.Training.Memory, revlstm.Training.LearningRate));
+        Assert.Equal((CellKind.RevLstm, (TrainingMemory?)TrainingMemory.Reversal, 0.5), (revlstm.Model.Cell, revlstm.Training.Memory, revlstm.Training.LearningRate));
         var quick = Load("quick.yaml");
         Assert.Equal("sample", quick.Data.Corpus);
         Assert.True(quick.Model.Hidden <= 64 && quick.Tokenizer.VocabSize <= 1000 && quick.Training.Epochs <= 3);
@@ -87,9 +89,10 @@ public sealed class ConfigFilesTests : IDisposable
         foreach (var (bitsLabel, bits) in Bits)
         {
             var c = ConfigLoader.Load(Path.Combine(GridDir, $"{cell}-{att}-{bitsLabel}.yaml"), []);
-            Assert.Equal((cell, bank, slice, bits, 300), (c.Model.Cell, c.Model.MemoryBank, c.Model.Slice, c.Model.MaxForgetBits, c.Model.Hidden));
+            Assert.Equal((cell, bank, slice, bits, 300), (SettingNames.Cells.NameOf(c.Model.Cell), SettingNames.MemoryBanks.NameOf(c.Model.MemoryBank), c.Model.Slice,
+                SettingNames.ForgetLimits.NameOf(c.Model.MaxForgetBits), c.Model.Hidden));
             Assert.Equal("multi30k", c.Data.Corpus);
-            Assert.Equal("reversal", c.Training.Memory);
+            Assert.Equal(TrainingMemory.Reversal, c.Training.Memory);
             Assert.Equal(cell == "revgru" ? 0.2 : 0.5, c.Training.LearningRate);
         }
     }

@@ -1,5 +1,7 @@
 // ConfigLoader tests: strict keys, types, enums and ranges; cross-key rules; one-line errors
 // naming key, file and line; base chains and cycles; key=value overrides.
+using Seq2SeqRev.Reversible;
+using Seq2SeqRev.Model;
 using Seq2SeqRev.Training.Config;
 using Xunit;
 using static Seq2SeqRev.Tests.Config.ConfigTestFiles;
@@ -24,13 +26,13 @@ public sealed class ConfigLoaderTests : IDisposable
         var path = _files.Write("x.yaml", "seed: 7\nmodel:\n  cell: revlstm\n  dropout:\n    hidden: 0.25\ndata:\n  test: [a, b]\n  corpora_dir: /c\n");
         var c = ConfigLoader.Load(path, []);
         Assert.Equal(7, c.Seed);
-        Assert.Equal("revlstm", c.Model.Cell);
+        Assert.Equal(CellKind.RevLstm, c.Model.Cell);
         Assert.Equal(0.25, c.Model.Dropout.Hidden);
         Assert.Equal(0.4, c.Model.Dropout.Output);
         Assert.Equal(["a", "b"], c.Data.Test);
         Assert.Equal("/c", c.Data.CorporaDir);
-        Assert.Equal("reversal", c.Training.Memory);
-        Assert.Equal(3, c.Model.MaxForgetBitsValue);
+        Assert.Equal(TrainingMemory.Reversal, c.Training.Memory);
+        Assert.Equal(3, c.Model.MaxForgetBits.Bits);
     }
 
     [Fact]
@@ -124,9 +126,9 @@ public sealed class ConfigLoaderTests : IDisposable
     public void MemoryResolvesFromCell()
     {
         var path = _files.Write("x.yaml", "model:\n  cell: gru\n  memory_bank: hidden\n  slice: 0\n");
-        Assert.Equal("backprop", ConfigLoader.Load(path, []).Training.Memory);
-        Assert.Equal("checkpoint", ConfigLoader.Load(path, ["training.memory=checkpoint"]).Training.Memory);
-        Assert.Equal("reversal", ConfigLoader.LoadDefault().Training.Memory);
+        Assert.Equal(TrainingMemory.Backprop, ConfigLoader.Load(path, []).Training.Memory);
+        Assert.Equal(TrainingMemory.Checkpoint, ConfigLoader.Load(path, ["training.memory=checkpoint"]).Training.Memory);
+        Assert.Equal(TrainingMemory.Reversal, ConfigLoader.LoadDefault().Training.Memory);
     }
 
     [Fact]
@@ -183,9 +185,9 @@ public sealed class ConfigLoaderTests : IDisposable
         var c = ConfigLoader.Load(path, ["training.epochs=1", "model.cell=revlstm", "data.corpora_dir=/x", "data.test=[a, b]",
             "model.max_forget_bits=none", "name=\"123\"", "data.lowercase=true", "seed=9", "seed=10", "data.corpora_dir=~"]);
         Assert.Equal(1, c.Training.Epochs);
-        Assert.Equal("revlstm", c.Model.Cell);
+        Assert.Equal(CellKind.RevLstm, c.Model.Cell);
         Assert.Equal(["a", "b"], c.Data.Test);
-        Assert.Null(c.Model.MaxForgetBitsValue);
+        Assert.Equal(ForgetLimit.None, c.Model.MaxForgetBits);
         Assert.Equal("123", c.Name);
         Assert.True(c.Data.Lowercase);
         Assert.Equal(10, c.Seed);

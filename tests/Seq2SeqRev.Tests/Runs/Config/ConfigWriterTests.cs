@@ -1,5 +1,7 @@
 // ConfigWriter tests: Load(Save(x)) == x for the default, every shipped config and awkward
 // values; the output lists every key and contains no base; the write leaves no temp files.
+using Seq2SeqRev.Encoder;
+using Seq2SeqRev.Model;
 using Seq2SeqRev.Training.Config;
 using Xunit;
 
@@ -35,9 +37,9 @@ public sealed class ConfigWriterTests : IDisposable
     [Fact]
     public void UnresolvedConfigIsWrittenResolved()
     {
-        var config = new RunConfig { Model = new ModelConfig { Cell = "gru", MemoryBank = "hidden", Slice = 0 } };
+        var config = new RunConfig { Model = new ModelConfig { Cell = CellKind.Gru, MemoryBank = MemoryBankKind.Hidden, Slice = 0 } };
         Assert.Null(config.Training.Memory);
-        Assert.Equal("backprop", RoundTrip(config).Training.Memory);
+        Assert.Equal(TrainingMemory.Backprop, RoundTrip(config).Training.Memory);
     }
 
     [Fact]
