@@ -145,7 +145,7 @@ public class GateKernelTests
                 });
             var grads = rnn.parameters().Select(p => p.grad!.data<float>().ToArray()).ToArray();
             tape.Dispose();
-            return (states, buffers, rebuilt, grads, [.. initial.SelectMany(l => l).Select(g => g.data<float>().ToArray())]);
+            return (states, buffers, rebuilt, grads, [.. initial.InitialGradients.SelectMany(l => l).Select(g => g.data<float>().ToArray())]);
         }
 
         foreach (var block in new[] { 1, 5 })
