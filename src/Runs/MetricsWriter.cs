@@ -79,6 +79,31 @@ public sealed class MetricsWriter(string runDir)
         if (m.DecSavingHeld is { } dh) Scalar("memory/dec_saving_held", dh, m.Step);
     }
 
+    /// <summary>Deletes the lines of validations at or after <paramref name="epoch"/> from a run's metrics.jsonl (atomic
+    /// rewrite; nothing when there are none): a run killed between a validation and its checkpoint repeats that epoch
+    /// when resumed, which would otherwise log it twice. A line that is not a JSON object with an epoch is kept.</summary>
+    public static void DropFrom(string runDir, int epoch)
+    {
+        var path = Path.Combine(runDir, FileName);
+        if (!File.Exists(path)) return;
+        var lines = File.ReadAllLines(path);
+        var keep = lines.Where(l => EpochOf(l) is not { } e || e < epoch).ToList();
+        if (keep.Count == lines.Length) return;
+        var bytes = System.Text.Encoding.UTF8.GetBytes(string.Concat(keep.Select(l => l + "\n")));
+        Seq2SeqRev.Cli.AtomicFile.Write(path, stream => stream.Write(bytes));
+    }
+
+    private static int? EpochOf(string line)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(line);
+            return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("epoch", out var e)
+                && e.ValueKind == JsonValueKind.Number && e.TryGetInt32(out var epoch) ? epoch : null;
+        }
+        catch (JsonException) { return null; }
+    }
+
     private void Scalar(string tag, double value, long step)
     {
         if (double.IsFinite(value)) _tb.add_scalar(tag, (float)value, (int)Math.Min(step, int.MaxValue));

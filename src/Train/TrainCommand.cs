@@ -1,8 +1,9 @@
-// TrainCommand: `seq2seqrev train [--config FILE] [--run-dir DIR] [--resume] [key=value ...]`.
+// TrainCommand: `seq2seqrev train [--config FILE] [--run-dir DIR] [--resume] [--dry-run] [key=value ...]`.
 // Guarantees: config problems are one-line errors (exit 2); a fresh run goes to --run-dir or
 // runs/<config name>-<yyyyMMdd-HHmmss>; --resume continues DIR/last.ckpt with the checkpoint's config (overrides
 // still apply); SIGINT/SIGTERM finish the current batch, save last.ckpt, print the resume command once and exit 130
-// (a second signal kills); a finished run prints the next commands (translate, report, tensorboard).
+// (a second signal kills); a finished run prints the next commands (translate, report, tensorboard); --dry-run checks
+// the config, the overrides and the corpus files, prints the resolved config and writes nothing.
 using System.CommandLine;
 using System.Globalization;
 using Seq2SeqRev.Cli;
@@ -20,6 +21,7 @@ public static class TrainCommand
         var configOption = new Option<string?>("--config") { Description = "YAML run config (default: configs/default.yaml semantics)" };
         var runDirOption = new Option<string?>("--run-dir") { Description = "Run folder (default: runs/<config name>-<yyyyMMdd-HHmmss>)" };
         var resumeOption = new Option<bool>("--resume") { Description = "Continue the run in --run-dir from its last.ckpt" };
+        var dryRunOption = new Option<bool>("--dry-run") { Description = "Check config, overrides and corpus files, print the resolved config, train nothing" };
         var overrides = new Argument<string[]>("overrides")
         {
             Arity = ArgumentArity.ZeroOrMore,
@@ -29,13 +31,14 @@ public static class TrainCommand
         command.Options.Add(configOption);
         command.Options.Add(runDirOption);
         command.Options.Add(resumeOption);
+        command.Options.Add(dryRunOption);
         command.Arguments.Add(overrides);
         command.SetAction(parse => Execute(parse.GetValue(configOption), parse.GetValue(runDirOption),
-            parse.GetValue(resumeOption), parse.GetValue(overrides) ?? []));
+            parse.GetValue(resumeOption), parse.GetValue(dryRunOption), parse.GetValue(overrides) ?? []));
         return command;
     }
 
-    private static int Execute(string? configPath, string? runDir, bool resume, string[] overrides)
+    private static int Execute(string? configPath, string? runDir, bool resume, bool dryRun, string[] overrides)
     {
         for (int i = 0; i < overrides.Length; i++)
             if (overrides[i].StartsWith('-'))
@@ -59,6 +62,13 @@ public static class TrainCommand
             runDir ??= Path.Combine("runs", $"{config.Name}-{DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}");
             if (File.Exists(Path.Combine(runDir, Trainer.LastFile)))
                 throw new UserError($"{runDir} already holds a run (last.ckpt); continue it with --resume or choose another --run-dir");
+        }
+        if (dryRun)
+        {
+            Seq2SeqRev.Training.Data.RunCorpus.Corpus(config, null);
+            Console.Out.Write(ConfigWriter.ToYaml(config));
+            Console.Error.WriteLine($"config and corpus ok; would {(resume ? "resume" : "start")} {config.Name} in {runDir}");
+            return 0;
         }
 
         using var interrupt = new Interrupt(signal =>

@@ -1,7 +1,8 @@
 // Trainer: the training loop of `seq2seqrev train`, in named steps. Per batch (TrainBatch): train mode, zero grads,
 // TrainStep, clip the gradient norm, optimizer step (Optimizers/: every Scalar held). Per epoch (EndEpoch):
 // validation (loss/perplexity over the validation set, sacreBLEU of greedy or beam translations), lr decay when
-// perplexity did not improve for more than lr_patience validations, best.ckpt on improvement, last.ckpt always.
+// perplexity did not improve for more than lr_patience validations, best.ckpt on improvement, last.ckpt always (and
+// epoch-NN.ckpt, the newest training.keep_checkpoints of them, when that is set).
 // After batches and epochs, HeapHousekeeping hands free memory back to the kernel (Memory/HeapHousekeeping.cs).
 // Stops at training.epochs, training.max_steps, early stopping, lr < min_learning_rate or cancellation (after the
 // current batch; last.ckpt is saved first).
@@ -138,6 +139,7 @@ internal sealed class TrainingRun : IDisposable
         var config = options.Config;
         var t = config.Training;
         var data = TrainingData.Load(config, corpus, options.Resume?.Tokenizers(), s => log.Line(s));
+        if (options.Resume is { } from) MetricsWriter.DropFrom(runDir, from.State.Epoch);   // validations after last.ckpt
         ConfigWriter.Save(config, Path.Combine(runDir, Trainer.ConfigFile));
 
         torch.manual_seed(config.Seed);
@@ -219,7 +221,8 @@ internal sealed class TrainingRun : IDisposable
             Capture().Save(_bestPath);
             _log.Line($"new best validation perplexity {valPpl:F2}: saved {_bestPath}");
         }
-        SaveLast();
+        var last = SaveLast();
+        if (t.KeepCheckpoints > 0) EpochCheckpoints.Save(last, Path.GetDirectoryName(_lastPath)!, epoch, t.KeepCheckpoints);
         _housekeeping.AfterEpoch(State.Step);
         if (end is { } done) return Stop(done, $"{why}; best val ppl {State.BestPerplexity:F2} (epoch {State.BestEpoch})");
         if (_options.Cancel.IsCancellationRequested)
@@ -282,7 +285,12 @@ internal sealed class TrainingRun : IDisposable
 
     private Checkpoint Capture() => Checkpoint.Capture(_config, _data.Tokenizers, _model.Module, _optimizer, State);
 
-    private void SaveLast() => Capture().Save(_lastPath);
+    private Checkpoint SaveLast()
+    {
+        var checkpoint = Capture();
+        checkpoint.Save(_lastPath);
+        return checkpoint;
+    }
 
     public TrainResult Stop(StopReason reason, string message)
     {

@@ -67,6 +67,7 @@ internal static class ConfigSchema
         FieldKinds.Int("training.valid_max_sentences", 0, int.MaxValue, c => c.Training.ValidMaxSentences, (c, v) => c with { Training = c.Training with { ValidMaxSentences = v } }),
         FieldKinds.Int("training.log_every", 1, int.MaxValue, c => c.Training.LogEvery, (c, v) => c with { Training = c.Training with { LogEvery = v } }),
         FieldKinds.Int("training.max_steps", 0, int.MaxValue, c => c.Training.MaxSteps, (c, v) => c with { Training = c.Training with { MaxSteps = v } }),
+        FieldKinds.Int("training.keep_checkpoints", 0, int.MaxValue, c => c.Training.KeepCheckpoints, (c, v) => c with { Training = c.Training with { KeepCheckpoints = v } }),
     ];
 
     private static readonly Dictionary<string, ConfigField> ByKey = Fields.ToDictionary(f => f.Key);

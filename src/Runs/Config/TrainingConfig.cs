@@ -58,6 +58,9 @@ public sealed record TrainingConfig
     public int LogEvery { get; init; } = 50;
     /// <summary>Stop after this many updates; 0 = unlimited.</summary>
     public int MaxSteps { get; init; }
+    /// <summary>Epoch checkpoints (epoch-NN.ckpt) kept in the run folder beside last.ckpt and best.ckpt, the newest
+    /// this many (older ones deleted), for checkpoint averaging; 0 = none.</summary>
+    public int KeepCheckpoints { get; init; }
 
     public static TrainingMemory DefaultMemoryFor(CellKind cell) =>
         ModelConfig.IsReversibleCell(cell) ? TrainingMemory.Reversal : TrainingMemory.Backprop;
