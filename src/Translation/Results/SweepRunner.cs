@@ -74,6 +74,8 @@ public static class SweepRunner
         if (options.CorporaDir is { } dir) config = config with { Data = config.Data with { CorporaDir = dir } };
         var valid = config.Data.Valid;
         var tests = options.TestSplits ?? config.Data.Test;
+        if (tests.Contains(valid))
+            throw new UserError($"data.valid = {valid} is also a test split here; a setting chosen on it would be chosen on a test set");
         var corpus = RunCorpus.Corpus(config with { Data = config.Data with { Test = [.. tests] } }, options.ManifestDir, [valid, .. tests]);
         var hypDir = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(checkpointPath))!, "test");
         if (Path.GetFileName(checkpointPath) != RunFolder.BestFile) hypDir = Path.Combine(hypDir, Path.GetFileNameWithoutExtension(checkpointPath));

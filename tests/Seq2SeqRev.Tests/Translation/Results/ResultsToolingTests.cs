@@ -119,6 +119,13 @@ public sealed class ResultsToolingTests(TinyRunsFixture runs) : IClassFixture<Ti
     }
 
     [Fact]
+    public void SweepRefusesATestSplitThatIsTheValidationSplit()
+    {
+        var e = Assert.Throws<UserError>(() => SweepRunner.Run(new SweepOptions { ModelPath = runs.Runs[0], Beams = [1], TestSplits = ["test", "val"] }));
+        Assert.Contains("data.valid = val is also a test split", e.Message);
+    }
+
+    [Fact]
     public void ExportedRunsRescoreToTheReportsNumbersAndScoreAgrees()
     {
         using var dir = new TempDir();
