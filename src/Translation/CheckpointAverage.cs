@@ -7,6 +7,7 @@
 // checkpoint, a missing or unreadable one, other tokenizers, or parameters whose names or shapes differ.
 using Seq2SeqRev.Cli;
 using Seq2SeqRev.Model;
+using Seq2SeqRev.Reversible;
 using Seq2SeqRev.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -45,15 +46,16 @@ public static class CheckpointAverage
                 if (!sums.TryGetValue(name, out var sum)) sums[name] = value;
                 else
                 {
-                    sum.add_(value);
+                    sum.add_(value, Scalars.UnitAlpha);
                     value.Dispose();
                 }
             }
         }
 
         // the model now holds the newest checkpoint's state: replace its floating-point tensors by the means
+        using var count = paths.Count.ToScalar();
         foreach (var (name, tensor) in model.state_dict())
-            if (sums.TryGetValue(name, out var sum)) tensor.copy_(sum.div(paths.Count).to(tensor.dtype));
+            if (sums.TryGetValue(name, out var sum)) tensor.copy_(sum.div(count).to(tensor.dtype));
         using var bytes = new MemoryStream();
         using (var w = new BinaryWriter(bytes, System.Text.Encoding.UTF8, leaveOpen: true)) model.save(w);
         return new Checkpoint

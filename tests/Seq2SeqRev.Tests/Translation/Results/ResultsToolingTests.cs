@@ -54,10 +54,11 @@ public sealed class ResultsToolingTests(TinyRunsFixture runs) : IClassFixture<Ti
             var pa = a.Model.state_dict();
             var pb = b.Model.state_dict();
             var differ = 0;
+            using var two = 2.ToScalar();
             foreach (var (name, m) in mean.Model.state_dict())
             {
                 if (!m.is_floating_point()) continue;
-                using var expected = pa[name].to(torch.float64).add(pb[name].to(torch.float64)).div(2).to(m.dtype);
+                using var expected = pa[name].to(torch.float64).add(pb[name].to(torch.float64), Seq2SeqRev.Reversible.Scalars.UnitAlpha).div(two).to(m.dtype);
                 Assert.True(m.eq(expected).all().item<bool>(), $"{name} is not the mean");
                 if (!pa[name].eq(pb[name]).all().item<bool>()) differ++;
             }
