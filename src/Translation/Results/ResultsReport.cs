@@ -17,6 +17,9 @@ public sealed record ScoreSignatures(string Bleu, string BleuLowercase, string C
 
 public sealed record ResultsReport(int Beam, IReadOnlyList<RunSummary> Runs)
 {
+    /// <summary>The checkpoint file each run was tested with (best.ckpt unless `report --checkpoint`).</summary>
+    public string Checkpoint { get; init; } = RunFolder.BestFile;
+
     /// <summary>Every test split of the report, in order of first appearance.</summary>
     public IReadOnlyList<string> TestSplits => Runs.SelectMany(r => r.Tests.Select(t => t.Split)).Distinct().ToList();
 
@@ -38,7 +41,7 @@ public sealed record ResultsReport(int Beam, IReadOnlyList<RunSummary> Runs)
                 ["label"] = r.Label,
                 ["name"] = r.Name,
                 ["run_dir"] = r.RunDir,
-                ["checkpoint"] = Path.Combine(r.RunDir, RunFolder.BestFile),
+                ["checkpoint"] = Path.Combine(r.RunDir, Checkpoint),
                 ["cell"] = r.Cell,
                 ["attention"] = r.Attention,
                 ["max_forget_bits"] = r.MaxForgetBits,

@@ -1,8 +1,8 @@
 // ResultsRunner: the `report` command's testable core. For each run folder: read config.yaml, metrics.jsonl and
 // best.ckpt (RunDirectory); for each test split (--test, else the run's data.test) resolve the corpus files as
 // training does (RunCorpus.Corpus: manifest, data.corpora_dir or --corpora-dir, SEQ2SEQREV_CORPORA, cache,
-// download), translate the source side with the best checkpoint (Translator, beam --beam), write the hypotheses
-// atomically to RUN_DIR/test/<split>.beam<B>.hyp and score them against the reference with the sacreBLEU-compatible
+// download), translate the source side with the best checkpoint (or --checkpoint NAME; Translator, beam --beam), write
+// the hypotheses atomically to RUN_DIR/test/<split>.beam<B>.hyp (RUN_DIR/test/<NAME without .ckpt>/... for another checkpoint) and score them against the reference with the sacreBLEU-compatible
 // scorers: BLEU (13a, cased), BLEU lowercased and chrF2, hypotheses and references rstripped as sacreBLEU's CLI
 // reads files, so `seq2seqrev score` of the written file gives the same numbers. Sentences/s is timed after one
 // untimed warm-up batch per model. Guarantees: every run folder, split and corpus is checked before the first
@@ -26,6 +26,8 @@ public sealed record ResultsOptions
     public IReadOnlyList<string>? TestSplits { get; init; }
     public int Beam { get; init; } = 5;
     public int BatchSize { get; init; } = 32;
+    /// <summary>The checkpoint file tested in each run folder (--checkpoint; e.g. average.ckpt from `average`).</summary>
+    public string Checkpoint { get; init; } = RunFolder.BestFile;
     /// <summary>--corpora-dir: replaces each run's data.corpora_dir; null = keep it.</summary>
     public string? CorporaDir { get; init; }
     /// <summary>Folder of corpus manifests; null = as in training (data.corpora_dir if it has the manifest, else corpora/).</summary>
@@ -48,7 +50,7 @@ public static class ResultsRunner
         translatorOptions.Validate();
         if (options.TestSplits is { Count: 0 }) throw new UserError("--test: give at least one split name, e.g. --test test_2016_flickr");
 
-        var runs = options.RunDirs.Select(RunDirectory.Open).ToList();
+        var runs = options.RunDirs.Select(d => RunDirectory.Open(d, options.Checkpoint)).ToList();
         var labels = Labels(runs);
         var plans = runs.Select((run, i) => Prepare(run, labels[i], options)).ToList();
 
@@ -63,7 +65,7 @@ public static class ResultsRunner
             var tests = plan.Splits.Select(split => Test(plan, split, translator, options)).ToList();
             summaries.Add(RunSummary.Create(plan.Label, plan.Run, tests));
         }
-        return new ResultsReport(options.Beam, summaries);
+        return new ResultsReport(options.Beam, summaries) { Checkpoint = options.Checkpoint };
     }
 
     /// <summary>Config names, with the folder name (or the full path) appended where names repeat.</summary>
@@ -103,7 +105,9 @@ public static class ResultsRunner
         var sourcePath = plan.Corpus.PathOf(split, data.SrcLang);
         var referencePath = plan.Corpus.PathOf(split, data.TgtLang);
         var references = ScoringLineReader.ReadFile(referencePath, "reference");
-        var hypPath = Path.Combine(plan.Run.Dir, "test", ResultsReport.HypothesisFile(split, options.Beam));
+        var hypPath = options.Checkpoint == RunFolder.BestFile
+            ? Path.Combine(plan.Run.Dir, "test", ResultsReport.HypothesisFile(split, options.Beam))
+            : Path.Combine(plan.Run.Dir, "test", Path.GetFileNameWithoutExtension(options.Checkpoint), ResultsReport.HypothesisFile(split, options.Beam));
         options.Log($"{plan.Label}: translating {split} ({references.Count} sentences, beam {options.Beam}) ...");
 
         using var input = new LineReader(sourcePath);

@@ -3,16 +3,18 @@
 // (the checkpoint the trainer selected on validation). Guarantees: Open checks all three before anything is
 // translated; a missing folder or file, a config that does not load, a bad metrics line or a metrics file without
 // any validation is a one-line UserError naming the path. The checkpoint is opened later by TranslationModelLoader,
-// whose problems are one-line errors naming it as well.
+// whose problems are one-line errors naming it as well. Finished is last.ckpt's reason for ending (null while unfinished).
 using Seq2SeqRev.Cli;
 using Seq2SeqRev.Training.Config;
 using Seq2SeqRev.Training;
 
 namespace Seq2SeqRev.Translation.Results;
 
-public sealed record RunDirectory(string Dir, RunConfig Config, string ConfigPath, IReadOnlyList<ValidationMetrics> Metrics, string BestCheckpoint)
+public sealed record RunDirectory(string Dir, RunConfig Config, string ConfigPath, IReadOnlyList<ValidationMetrics> Metrics, string BestCheckpoint,
+    string? Finished = null)
 {
-    public static RunDirectory Open(string dir)
+    /// <param name="checkpoint">The checkpoint file in the folder to test (default best.ckpt; e.g. average.ckpt).</param>
+    public static RunDirectory Open(string dir, string checkpoint = RunFolder.BestFile)
     {
         if (!Directory.Exists(dir)) throw new UserError($"{dir}: no such run directory");
         var configPath = Path.Combine(dir, RunFolder.ConfigFile);
@@ -21,8 +23,13 @@ public sealed record RunDirectory(string Dir, RunConfig Config, string ConfigPat
         var metricsPath = Path.Combine(dir, RunFolder.MetricsFile);
         var metrics = MetricsReader.Read(metricsPath);
         if (metrics.Count == 0) throw new UserError($"{metricsPath}: no validation recorded yet");
-        var best = Path.Combine(dir, RunFolder.BestFile);
-        if (!File.Exists(best)) throw new UserError($"{best}: missing (the trainer writes it at the first validation that improves perplexity)");
-        return new RunDirectory(dir, config, configPath, metrics, best);
+        var best = Path.Combine(dir, checkpoint);
+        if (!File.Exists(best))
+            throw new UserError(checkpoint == RunFolder.BestFile
+                ? $"{best}: missing (the trainer writes it at the first validation that improves perplexity)"
+                : $"{best}: missing (--checkpoint {checkpoint})");
+        var last = Path.Combine(dir, RunFolder.LastFile);
+        var finished = File.Exists(last) ? Checkpoint.Load(last).State.FinishedReason : null;
+        return new RunDirectory(dir, config, configPath, metrics, best, finished);
     }
 }

@@ -2,7 +2,8 @@
 // limit, training memory mode), how its training went (from metrics.jsonl) and how its best checkpoint scores on each
 // test split. Guarantees: Validation holds one entry per epoch in epoch order (a repeated epoch, e.g. after a crash
 // between validation and checkpoint, keeps its last line); the best epoch is the first epoch with the lowest finite
-// val_ppl, as the trainer selects best.ckpt; training hours = sum of the epochs' seconds / 3600; every mean skips
+// val_ppl, as the trainer selects best.ckpt; Finished is why the run ended (its last.ckpt or exported run.json), null while
+// it is unfinished; training hours = sum of the epochs' seconds / 3600; every mean skips
 // null/non-finite values and is null when none is left.
 using Seq2SeqRev.Training.Config;
 using Seq2SeqRev.Scoring;
@@ -19,14 +20,15 @@ public sealed record TestResult(string Split, long Sentences, string HypothesisP
 /// <paramref name="TrainingMemory"/>; SettingNames words) and the memory bank as the paper names it (<paramref name="Attention"/>):
 /// display values for tables and JSON, nothing branches on them.</param>
 public sealed record RunSummary(string Label, string RunDir, string Name, string Cell, string Attention, string? MaxForgetBits,
-    string TrainingMemory, IReadOnlyList<ValidationMetrics> Validation, IReadOnlyList<TestResult> Tests)
+    string TrainingMemory, IReadOnlyList<ValidationMetrics> Validation, IReadOnlyList<TestResult> Tests,
+    RunConfig? Config = null, string? Finished = null)
 {
     public static RunSummary Create(string label, RunDirectory run, IReadOnlyList<TestResult> tests)
     {
         var m = run.Config.Model;
         return new RunSummary(label, run.Dir, run.Config.Name, SettingNames.Cells.NameOf(m.Cell), m.MemoryBankLabel,
             m.IsReversible ? SettingNames.ForgetLimits.NameOf(m.MaxForgetBits) : null, SettingNames.MemoryModes.NameOf(run.Config.MemoryMode),
-            PerEpoch(run.Metrics), tests);
+            PerEpoch(run.Metrics), tests, run.Config, run.Finished);
     }
 
     /// <summary>One validation per epoch (the last line of a repeated epoch), in epoch order.</summary>

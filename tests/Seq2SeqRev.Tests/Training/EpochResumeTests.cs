@@ -14,10 +14,10 @@ namespace Seq2SeqRev.Tests.Training;
 [Collection(TorchRngCollection.Name)]
 public sealed class EpochResumeTests
 {
-    // 2000 sample pairs in batches of 256 sentences: 8 batches per epoch.
+    // 2000 sample pairs in batches of 500 sentences: 4 batches per epoch.
     private static readonly string[] Small =
     [
-        "training.batch_size=256", "training.valid_max_sentences=16", "training.epochs=3", "training.keep_checkpoints=2",
+        "training.batch_size=500", "training.valid_max_sentences=8", "training.epochs=3", "training.keep_checkpoints=2",
         "training.lr_patience=0", "training.lr_decay=0.5", "training.early_stopping=2", "training.learning_rate=0.05",
     ];
 
