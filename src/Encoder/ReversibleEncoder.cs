@@ -102,7 +102,7 @@ public sealed class ReversibleEncoder : nn.Module
     /// step's input gradient into the embedding. Parameter gradients accumulate in .grad; the tape's buffer is emptied
     /// and checked.
     /// </summary>
-    public void Reverse(EncoderTape tape, Tensor bankGrad, IReadOnlyList<IReadOnlyList<Tensor>> finalGrad)
+    public void Reverse(EncoderTape tape, Tensor bankGrad, IReadOnlyList<IReadOnlyList<Tensor>> finalGrad, Action? afterStep = null)
     {
         var e = Bank.EmbeddingColumns;
         Tensor? hiddenGrad = null;
@@ -119,7 +119,7 @@ public sealed class ReversibleEncoder : nn.Module
             if (Bank.HiddenColumns > 0)
                 hiddenGrad = LockedDropout.Apply(bankGrad.narrow(2, e, Bank.HiddenColumns).transpose(0, 1), tape.Dropout.Bank).contiguous();
         }
-        ReverseFromSaved(tape, hiddenGrad, finalGrad);
+        ReverseFromSaved(tape, hiddenGrad, finalGrad, afterStep);
     }
 
     /// <summary>
@@ -127,15 +127,20 @@ public sealed class ReversibleEncoder : nn.Module
     /// attention: <see cref="BankRebuilder"/>): <paramref name="savedGrad"/> [S, B, k] (consumed; null without saved
     /// columns) is dL/d(each step's saved columns, bank mask applied); the stack's reversal starts from
     /// <paramref name="finalGrad"/> and sends each step's input gradient into the embedding. Parameter gradients
-    /// accumulate in .grad; the tape's buffer is emptied and checked.
+    /// accumulate in .grad; the tape's buffer is emptied and checked. <paramref name="afterStep"/> (optional) runs after each
+    /// reversed step (e.g. housekeeping; it must not touch the tensors).
     /// </summary>
-    public void ReverseFromSaved(EncoderTape tape, Tensor? savedGrad, IReadOnlyList<IReadOnlyList<Tensor>> finalGrad)
+    public void ReverseFromSaved(EncoderTape tape, Tensor? savedGrad, IReadOnlyList<IReadOnlyList<Tensor>> finalGrad, Action? afterStep = null)
     {
         Func<int, Tensor, Tensor?>? columnLoss = savedGrad is null ? null : (t, top) => HiddenColumnsOf(top).mul(savedGrad[t]).sum();
         Tensor[][] initialGrad;
         using (PhaseProfiler.Measure(Phase.EncoderReverse))
             initialGrad = rnn.Backward(tape.Rnn, Inputs(tape.Src, tape.Dropout.Embedding), columnLoss, finalGrad,
-                inputGradient: (t, grad) => LockedDropout.EmbedBackward(embedding, tape.Src[t], tape.Dropout.Embedding, grad));
+                inputGradient: (t, grad) =>
+                {
+                    LockedDropout.EmbedBackward(embedding, tape.Src[t], tape.Dropout.Embedding, grad);
+                    afterStep?.Invoke();
+                });
         foreach (var g in initialGrad) foreach (var p in g) p.Dispose();
         savedGrad?.Dispose();
     }
