@@ -83,17 +83,24 @@ public sealed partial class GlobalAttention
             ForEachChunk((s0, n, m) => dAlign.narrow(2, s0, n).copy_(dContext.bmm(m.transpose(1, 2))));
             var dScores = dAlign.sub_(_align.mul(dAlign).sum(-1, keepdim: true)).mul_(_align);
             var du = zeros_like(_u);
+            // general/dot: d bank_c = α_cᵀ d ctx + d scores_cᵀ u = [α_c; d scores_c]ᵀ [d ctx; u], one product into one
+            // [B, n, C] tensor (no second one for the sum).
+            var contextAndU = a.v is null ? cat([dContext, _u], 1) : null;                 // [B, 2K, C]
             ForEachChunk((s0, n, m) =>
             {
                 var ds = dScores.narrow(2, s0, n);
-                var dm = _align.narrow(2, s0, n).transpose(1, 2).bmm(dContext);      // [B, n, C] from the context
-                if (a.v is null)
+                Tensor dm;
+                if (contextAndU is not null)
                 {
-                    dm.add_(ds.transpose(1, 2).bmm(_u), Scalars.UnitAlpha);
+                    dm = cat([_align.narrow(2, s0, n), ds], 1).transpose(1, 2).bmm(contextAndU);
                     du.add_(ds.bmm(m), Scalars.UnitAlpha);
                 }
-                else dm.add_(ConcatBackward(ds, m, du), Scalars.UnitAlpha);
-                _bank.AddGradient(s0, n, dm);
+                else
+                {
+                    dm = _align.narrow(2, s0, n).transpose(1, 2).bmm(dContext);          // [B, n, C] from the context
+                    dm.add_(ConcatBackward(ds, m, du), Scalars.UnitAlpha);
+                }
+                _bank.AddGradient(s0, n, dm);                                               // consumes dm
             });
             if (a.linear_in is not null)
             {

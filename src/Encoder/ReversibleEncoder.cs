@@ -104,7 +104,8 @@ public sealed class ReversibleEncoder : nn.Module
     /// (<see cref="EncoderTape.TakeFinal"/>), from <paramref name="final"/> (exactly that state, e.g. rebuilt by the
     /// decoder's reversal; consumed).
     /// </summary>
-    public void Reverse(EncoderTape tape, Tensor bankGrad, IReadOnlyList<IReadOnlyList<Tensor>> finalGrad, RnnState? final = null)
+    public void Reverse(EncoderTape tape, Tensor bankGrad, IReadOnlyList<IReadOnlyList<Tensor>> finalGrad, RnnState? final = null,
+        Action? afterStep = null)
     {
         var e = Bank.EmbeddingColumns;
         Tensor? hiddenGrad = null;
@@ -121,7 +122,7 @@ public sealed class ReversibleEncoder : nn.Module
             if (Bank.HiddenColumns > 0)
                 hiddenGrad = LockedDropout.Apply(bankGrad.narrow(2, e, Bank.HiddenColumns).transpose(0, 1), tape.Dropout.Bank).contiguous();
         }
-        ReverseFromSaved(tape, hiddenGrad, finalGrad, final);
+        ReverseFromSaved(tape, hiddenGrad, finalGrad, final, afterStep);
     }
 
     /// <summary>
@@ -130,14 +131,21 @@ public sealed class ReversibleEncoder : nn.Module
     /// columns) is dL/d(each step's saved columns, bank mask applied); the stack's reversal starts from
     /// <paramref name="finalGrad"/> and sends each step's input gradient into the embedding. Parameter gradients
     /// accumulate in .grad; the tape's buffer is emptied and checked. <paramref name="final"/> as in <see cref="Reverse"/>.
+    /// <paramref name="afterStep"/> (optional) runs after each reversed step (e.g. housekeeping; it must not touch the
+    /// tensors).
     /// </summary>
-    public void ReverseFromSaved(EncoderTape tape, Tensor? savedGrad, IReadOnlyList<IReadOnlyList<Tensor>> finalGrad, RnnState? final = null)
+    public void ReverseFromSaved(EncoderTape tape, Tensor? savedGrad, IReadOnlyList<IReadOnlyList<Tensor>> finalGrad, RnnState? final = null,
+        Action? afterStep = null)
     {
         Func<int, Tensor, Tensor?>? columnLoss = savedGrad is null ? null : (t, top) => HiddenColumnsOf(top).mul(savedGrad[t]).sum();
         Tensor[][] initialGrad;
         using (PhaseProfiler.Measure(Phase.EncoderReverse))
             initialGrad = rnn.Backward(tape.Rnn, Inputs(tape.Src, tape.Dropout.Embedding), columnLoss, finalGrad,
-                inputGradient: (t, grad) => LockedDropout.EmbedBackward(embedding, tape.Src[t], tape.Dropout.Embedding, grad),
+                inputGradient: (t, grad) =>
+                {
+                    LockedDropout.EmbedBackward(embedding, tape.Src[t], tape.Dropout.Embedding, grad);
+                    afterStep?.Invoke();
+                },
                 start: final).InitialGradients;
         foreach (var g in initialGrad) foreach (var p in g) p.Dispose();
         savedGrad?.Dispose();

@@ -250,8 +250,11 @@ public sealed partial class InformationBuffer : IDisposable
     internal void Seal()
     {
         ThrowIfSealed();
-        var reg = _register!.data<long>().ToArray();
-        var depth = _depth!.data<long>().ToArray();
+        long[] reg, depth;
+        // The accessors are disposed at once: an accessor left to the finalizer kept the register tensors' memory alive
+        // until the end of the step (AliveBytesTests).
+        using (var access = _register!.data<long>()) reg = access.ToArray();
+        using (var access = _depth!.data<long>()) depth = access.ToArray();
         var writer = new BitWriter();
         for (var r = 0; r < Rows; r++)
             for (var c = 0; c < Columns; c++)

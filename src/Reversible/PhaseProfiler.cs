@@ -107,6 +107,10 @@ public static class PhaseProfiler
         set => t_enabled = value;
     }
 
+    /// <summary>Called (when profiling is on) with the innermost open phase each time a phase opens or closes (null: none
+    /// open), e.g. to label native allocations by phase (scripts/alloc-trace). Not thread-specific.</summary>
+    public static Action<Phase?>? PhaseChanged { get; set; }
+
     /// <summary>Opens <paramref name="phase"/> until the returned timer is disposed (nothing when profiling is off).</summary>
     public static PhaseTimer Measure(Phase phase) => t_enabled ? (t_recorder ??= new Recorder()).Open(phase) : default;
 
@@ -140,6 +144,7 @@ public static class PhaseProfiler
                 }
             long id = ++_nextId;
             _open.Add(new Frame { Id = id, Phase = phase, Start = Stopwatch.GetTimestamp() });
+            PhaseChanged?.Invoke(phase);
             return new PhaseTimer(this, _open.Count - 1, id);
         }
 
@@ -150,6 +155,7 @@ public static class PhaseProfiler
             if (depth < _open.Count - 1) _open.RemoveRange(depth + 1, _open.Count - depth - 1);   // inner blocks left open by an exception
             var frame = _open[depth];
             _open.RemoveAt(depth);
+            PhaseChanged?.Invoke(_open.Count > 0 ? _open[^1].Phase : null);
             long elapsed = now - frame.Start;
             _ticks[(int)frame.Phase] += Math.Max(0, elapsed - frame.Children);
             _calls[(int)frame.Phase]++;

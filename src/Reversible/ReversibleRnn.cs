@@ -165,7 +165,8 @@ public sealed partial class ReversibleRnn : nn.Module
         var batch = (int)initial[0][0].Int.shape[0];
         var buffer = new InformationBuffer(batch, HiddenSize / 2, Format, trackReferenceScheme) { Implementation = Forgetting };
         var saved = SavedColumns > 0 ? empty(steps + 1, batch, SavedColumns, ScalarType.Int32).DetachFromDisposeScope() : null;
-        saved?[0].copy_(SavedOf(initial));
+        if (saved is not null)
+            using (var first = saved[0]) first.copy_(SavedOf(initial));   // the view would keep the storage alive until finalized
         onState?.Invoke(0, initial);
         var state = initial;
         var weights = Weights();

@@ -97,7 +97,8 @@ public sealed class TrainableModel(Seq2SeqModel model, IGradientMethod gradients
         try
         {
             return new TrainableModel(built, GradientMethod.Create(training.MemoryMode(model.Cell), built, training.CheckpointSegment,
-                training.LossShard, training.ReversalBlock, training.LossHead, training.AttentionChunk));
+                training.LossShard, training.ReversalBlock, training.LossHead, training.AttentionChunk, training.ReversalLossShard,
+                training.ReversalGcMib));
         }
         catch
         {

@@ -42,6 +42,10 @@ public sealed record DropoutMasks(EncoderDropout Encoder, DecoderDropout Decoder
         if (p <= 0) return null;
         if (p >= 1) throw new ArgumentException($"dropout must be < 1, got {p}");
         using var keep = (1 - p).ToScalar();
-        return rand(batch, dim).lt(keep).to(ScalarType.Float32).div_(keep);
+        // The draw and the comparison are freed at once, not left to the caller's scope: training by reversal frees the
+        // masks after its forward pass, and these would have outlived them (AliveBytesTests).
+        using var draw = rand(batch, dim);
+        using var kept = draw.lt(keep);
+        return kept.to(ScalarType.Float32).div_(keep);
     }
 }

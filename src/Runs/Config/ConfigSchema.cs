@@ -63,6 +63,8 @@ internal static class ConfigSchema
         FieldKinds.Choice("training.loss_head", SettingNames.LossHeads, c => c.Training.LossHead, (c, v) => c with { Training = c.Training with { LossHead = v } }),
         FieldKinds.Int("training.reversal_block", 1, int.MaxValue, c => c.Training.ReversalBlock, (c, v) => c with { Training = c.Training with { ReversalBlock = v } }),
         FieldKinds.Int("training.attention_chunk", 0, int.MaxValue, c => c.Training.AttentionChunk, (c, v) => c with { Training = c.Training with { AttentionChunk = v } }),
+        FieldKinds.Int("training.reversal_loss_shard", 0, int.MaxValue, c => c.Training.ReversalLossShard, (c, v) => c with { Training = c.Training with { ReversalLossShard = v } }),
+        FieldKinds.Int("training.reversal_gc_mib", 0, int.MaxValue, c => c.Training.ReversalGcMib, (c, v) => c with { Training = c.Training with { ReversalGcMib = v } }),
         FieldKinds.Int("training.valid_beam", 1, int.MaxValue, c => c.Training.ValidBeam, (c, v) => c with { Training = c.Training with { ValidBeam = v } }),
         FieldKinds.Int("training.valid_max_sentences", 0, int.MaxValue, c => c.Training.ValidMaxSentences, (c, v) => c with { Training = c.Training with { ValidMaxSentences = v } }),
         FieldKinds.Int("training.log_every", 1, int.MaxValue, c => c.Training.LogEvery, (c, v) => c with { Training = c.Training with { LogEvery = v } }),

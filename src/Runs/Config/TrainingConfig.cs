@@ -51,6 +51,14 @@ public sealed record TrainingConfig
     /// alive across the step; 0 = the bank materialised whole (autograd through the attention). Same gradients either
     /// way up to float rounding; other training modes ignore it.</summary>
     public int AttentionChunk { get; init; } = 32;
+    /// <summary>Decoder steps per piece of the generator and loss inside a block of training by reversal: each piece's
+    /// [B·pieces, vocab] buffer is the only one alive; 0 = the whole block at once (one [B·K, vocab] buffer). Same
+    /// gradients either way up to float rounding; other training modes ignore it (they have loss_shard).</summary>
+    public int ReversalLossShard { get; init; } = 1;
+    /// <summary>Training by reversal collects the managed heap's youngest generation every this many MiB allocated by the
+    /// step (the reversal's many small tensor handles would otherwise lie around until .NET's own budget, about 16 MB,
+    /// is used up); 0 = leave it to .NET. Changes no computed value; other training modes ignore it.</summary>
+    public int ReversalGcMib { get; init; } = 4;
     public int ValidBeam { get; init; } = 1;
     /// <summary>Sentences used per validation; 0 = all.</summary>
     public int ValidMaxSentences { get; init; }

@@ -28,15 +28,19 @@ public static class GradientMethod
     /// <param name="attentionChunk">Source positions per chunk of reversal's streamed attention (0 = the bank
     /// materialised whole), for reversal.</param>
     /// <param name="lossHead">Backprop's loss head (the others always use the written-out one); autograd needs lossShard 0.</param>
+    /// <param name="reversalLossShard">Decoder steps per piece of the generator and loss inside a reversal block (0 = the
+    /// whole block), for reversal.</param>
+    /// <param name="reversalGcMib">MiB of managed allocation between collections of generation 0 during reversal (0 = .NET's own
+    /// budget), for reversal.</param>
     public static IGradientMethod Create(TrainingMemory memory, Seq2SeqModel model, int checkpointSegment, int lossShard = 0, int reversalBlock = 1,
-        LossHead lossHead = LossHead.Written, int attentionChunk = 0) => memory switch
+        LossHead lossHead = LossHead.Written, int attentionChunk = 0, int reversalLossShard = 0, int reversalGcMib = 0) => memory switch
     {
         TrainingMemory.Backprop => new Backprop(model, lossShard, lossHead),
         TrainingMemory.Checkpoint => model is BaselineSeq2Seq baseline
             ? new Checkpointing(baseline, checkpointSegment, lossShard)
             : throw new NotSupportedException("training.memory = checkpoint is implemented for the baseline cells (gru, lstm) only; use reversal or backprop"),
         TrainingMemory.Reversal => model is ReversibleSeq2Seq reversible
-            ? new Reversal(reversible, reversalBlock, attentionChunk)
+            ? new Reversal(reversible, reversalBlock, attentionChunk, reversalLossShard, reversalGcMib)
             : throw new ArgumentException($"training.memory = reversal needs a reversible cell, not {SettingNames.Cells.NameOf(model.Spec.Cell)}"),
         _ => throw new ArgumentOutOfRangeException(nameof(memory), memory, null),
     };

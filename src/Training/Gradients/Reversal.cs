@@ -33,8 +33,15 @@ public sealed class Reversal : IGradientMethod
     /// loss run as one batch.</param>
     /// <param name="attentionChunk">Source positions per chunk of the streamed attention (training.attention_chunk); 0
     /// = the bank materialised whole as one leaf with autograd through the attention.</param>
-    public Reversal(ReversibleSeq2Seq model, int block = 1, int attentionChunk = 0)
+    /// <param name="lossShard">Decoder steps per piece of the block's generator and loss (training.reversal_loss_shard):
+    /// one [B·lossShard, V] buffer alive at a time; 0 = the whole block at once.</param>
+    /// <param name="gcMib">MiB of managed allocation between collections of generation 0 during the step
+    /// (training.reversal_gc_mib, <see cref="ManagedGarbage"/>); 0 = .NET's own budget.</param>
+    public Reversal(ReversibleSeq2Seq model, int block = 1, int attentionChunk = 0, int lossShard = 0, int gcMib = 0)
     {
+        GcMib = gcMib >= 0 ? gcMib : throw new ArgumentOutOfRangeException(nameof(gcMib), gcMib, "training.reversal_gc_mib must be at least 0");
+        LossShard = lossShard >= 0 ? lossShard
+            : throw new ArgumentOutOfRangeException(nameof(lossShard), lossShard, "training.reversal_loss_shard must be at least 0");
         Block = block >= 1 ? block : throw new ArgumentOutOfRangeException(nameof(block), block, "training.reversal_block must be at least 1");
         AttentionChunk = attentionChunk >= 0 ? attentionChunk
             : throw new ArgumentOutOfRangeException(nameof(attentionChunk), attentionChunk, "training.attention_chunk must be at least 0");
@@ -45,6 +52,10 @@ public sealed class Reversal : IGradientMethod
     public int Block { get; }
     /// <summary>Source positions per attention chunk; 0 = the whole bank materialised.</summary>
     public int AttentionChunk { get; }
+    /// <summary>Decoder steps per piece of a block's generator and loss; 0 = the whole block.</summary>
+    public int LossShard { get; }
+    /// <summary>MiB of managed allocation between collections of generation 0 during the step; 0 = .NET's own budget.</summary>
+    public int GcMib { get; }
 
     /// <summary>Called between the forward and the backward pass with the two tapes, the batch and the masks (for tests:
     /// what is held then, and that the batch's tensors and the float masks are freed).</summary>
@@ -60,10 +71,17 @@ public sealed class Reversal : IGradientMethod
         // 1. Forward passes without gradients: only the tapes survive. The decoder starts from the encoder's final state;
         //    it is taken from the encoder's tape (the decoder's reversal rebuilds it and hands it to the encoder's reversal),
         //    and the batch's tensors and the float masks are freed.
-        using var encTape = encoder.Forward(b.Src, b.SrcLengths, b.SrcSteps, m.Encoder);
+        //    The forward passes run in a dispose scope of their own, so no temporary of theirs (a state, a view, a zero
+        //    initial state) outlives them: what they keep is in the tapes, which own it (AliveBytesTests).
+        Seq2SeqRev.Encoder.EncoderTape encoderTape;
         Seq2SeqRev.Decoder.DecoderTape decoderTape;
-        using (var initial = encTape.TakeFinal())
+        using (var forwardScope = NewDisposeScope())
+        {
+            encoderTape = encoder.Forward(b.Src, b.SrcLengths, b.SrcSteps, m.Encoder);
+            using var initial = encoderTape.TakeFinal();
             decoderTape = decoder.Forward(b.TgtIn, b.TgtLengths, b.TgtSteps, m.Decoder, initial);
+        }
+        using var encTape = encoderTape;
         using var decTape = decoderTape;
         b.DisposeTensors();
         m.DisposeTensors();
@@ -75,11 +93,13 @@ public sealed class Reversal : IGradientMethod
         //    encoder's reversal. The summed CE stays on the tensor side (float64, as the host sum was): one read at the end.
         using var lossSum = zeros(1, ScalarType.Float64);
         using var targets = PreparedBatch.TargetsFromInputs(decTape.TgtIn, decTape.Rnn.Lengths!, 0, b.TgtSteps);
+        var garbage = new ManagedGarbage(GcMib);
         Tensor BlockLoss(int firstStep, Tensor attentional)
         {
-            // The block's generator and loss in one piece with their gradient written out (no graph); what goes back
-            // through the attention is the surrogate Σ attentional ⊙ dL/d(attentional).
-            var (nll, surrogate) = GradientMethod.ShardedLoss(model, attentional, targets.narrow(0, firstStep, attentional.shape[1]).t(), b.Batch, 0);
+            garbage.Step();
+            // The block's generator and loss in pieces of LossShard steps (0: one piece) with their gradient written out
+            // (no graph); what goes back through the attention is the surrogate Σ attentional ⊙ dL/d(attentional).
+            var (nll, surrogate) = GradientMethod.ShardedLoss(model, attentional, targets.narrow(0, firstStep, attentional.shape[1]).t(), b.Batch, LossShard);
             using (nll) lossSum.add_(nll, Scalars.UnitAlpha);
             return surrogate;
         }
@@ -108,7 +128,7 @@ public sealed class Reversal : IGradientMethod
                 (dFinal, encoderFinal) = (reversal.InitialGradients, reversal.RebuiltInitial!);
                 savedGrad = rebuilder.TakeSavedGradient();
             }
-            encoder.ReverseFromSaved(encTape, savedGrad, dFinal, encoderFinal);
+            encoder.ReverseFromSaved(encTape, savedGrad, dFinal, encoderFinal, garbage.Step);
         }
         else
         {
@@ -121,7 +141,7 @@ public sealed class Reversal : IGradientMethod
 
             // 4. Encoder reversal from the bank's gradient and dL/d(final state), starting from the final state the decoder's
             //    reversal rebuilt.
-            encoder.Reverse(encTape, bankGrad, dFinal, encoderFinal);
+            encoder.Reverse(encTape, bankGrad, dFinal, encoderFinal, garbage.Step);
         }
         foreach (var g in dFinal) foreach (var p in g) p.Dispose();
         return (lossSum.item<double>(), encBits, decBits);

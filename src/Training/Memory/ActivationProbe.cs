@@ -62,7 +62,9 @@ public static class ActivationProbe
         long start = Stopwatch.GetTimestamp();
         using (var extra = request.ExtraBytes > 0 ? torch.ones(request.ExtraBytes / 4, ScalarType.Float32) : null)
         {
-            model.TrainStep(batch);
+            using (AllocTrace.Window())
+            using (ResidentTrace.Window())
+                model.TrainStep(batch);
             times.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
         }
         long peak = ProcessMemory.PeakResidentBytes() - before;

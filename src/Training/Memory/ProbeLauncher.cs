@@ -1,6 +1,6 @@
 // ProbeLauncher: runs each ActivationProbe in its own child process — the Train executable re-invoked with the
 // hidden `memory-probe` subcommand — so that one measurement's allocations cannot hide in another's freed
-// memory. Guarantees: the config travels as a temporary YAML file (deleted afterwards); the child runs with a
+// memory (ActivationProbe, or AliveProbe with RunAlive). Guarantees: the config travels as a temporary YAML file (deleted afterwards); the child runs with a
 // fixed glibc mmap threshold (64 KiB), so large tensors are mapped and unmapped and the resident set follows
 // live memory; a failing child is reported with its last stderr line.
 using System.Diagnostics;
@@ -15,7 +15,12 @@ public sealed class ProbeLauncher(string trainDll)
 
     public string TrainDll { get; } = trainDll;
 
-    public ProbeResult Run(ProbeRequest request)
+    public ProbeResult Run(ProbeRequest request) => ProbeResult.FromJson(RunChild(request, alive: false));
+
+    /// <summary>The alive-bytes measurement (<see cref="AliveProbe"/>) in a child process, glibc's thread cache off.</summary>
+    public AliveResult RunAlive(ProbeRequest request) => AliveResult.FromJson(RunChild(request, alive: true));
+
+    private string RunChild(ProbeRequest request, bool alive)
     {
         var dir = Path.Combine(Path.GetTempPath(), "s2sr-probe-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dir);
@@ -30,12 +35,14 @@ public sealed class ProbeLauncher(string trainDll)
                 UseShellExecute = false,
             };
             info.Environment["MALLOC_MMAP_THRESHOLD_"] = "65536";
+            if (alive) info.Environment["GLIBC_TUNABLES"] = "glibc.malloc.tcache_count=0";
             var c = CultureInfo.InvariantCulture;
             foreach (var a in new[]
             {
                 TrainDll, Command, "--config", configPath, "--seq-len", request.SeqLen.ToString(c), "--batch", request.Batch.ToString(c),
                 "--steps", request.TimedSteps.ToString(c), "--extra-bytes", request.ExtraBytes.ToString(c), "--seed", request.Seed.ToString(c),
             }) info.ArgumentList.Add(a);
+            if (alive) info.ArgumentList.Add("--alive");
             using var process = Process.Start(info) ?? throw new InvalidOperationException("cannot start dotnet");
             var stderr = process.StandardError.ReadToEndAsync();
             var stdout = process.StandardOutput.ReadToEnd();
@@ -45,7 +52,7 @@ public sealed class ProbeLauncher(string trainDll)
                 var last = stderr.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? "";
                 throw new InvalidOperationException($"memory probe of {request.Config.Name} at T={request.SeqLen} failed (exit {process.ExitCode}): {last}");
             }
-            return ProbeResult.FromJson(stdout.Trim());
+            return stdout.Trim();
         }
         finally
         {

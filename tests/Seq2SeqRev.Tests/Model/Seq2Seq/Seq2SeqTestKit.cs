@@ -27,12 +27,13 @@ internal static class Seq2SeqTestKit
     };
 
     public static ITrainable Create(ModelConfig config, string memory, long seed, int segment = 0, int lossShard = 0, int block = 1,
-        string lossHead = "written", int chunk = 32)
+        string lossHead = "written", int chunk = 32, int reversalLossShard = 1)
     {
         torch.manual_seed(seed);
         return TrainableModel.Create(config, new TrainingConfig
         {
             Memory = SettingNames.MemoryModes.Parse(memory), CheckpointSegment = segment, LossShard = lossShard, ReversalBlock = block, LossHead = SettingNames.LossHeads.Parse(lossHead), AttentionChunk = chunk,
+            ReversalLossShard = reversalLossShard,
         }, Vocab, Vocab);
     }
 
