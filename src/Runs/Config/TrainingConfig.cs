@@ -54,7 +54,7 @@ public sealed record TrainingConfig
     /// <summary>Decoder steps per piece of the generator and loss inside a block of training by reversal: each piece's
     /// [B·pieces, vocab] buffer is the only one alive; 0 = the whole block at once (one [B·K, vocab] buffer). Same
     /// gradients either way up to float rounding; other training modes ignore it (they have loss_shard).</summary>
-    public int ReversalLossShard { get; init; } = 1;
+    public int ReversalLossShard { get; init; }
     /// <summary>Training by reversal collects the managed heap's youngest generation every this many MiB allocated by the
     /// step (the reversal's many small tensor handles would otherwise lie around until .NET's own budget, about 16 MB,
     /// is used up); 0 = leave it to .NET. Changes no computed value; other training modes ignore it.</summary>
