@@ -76,9 +76,8 @@ public static class ExportedRuns
         var references = ScoringLineReader.ReadFile(referencePath, "reference");
         if (references.Count != hyps.Count)
             throw new UserError($"{hypPath}: {hyps.Count} lines but the reference {referencePath} has {references.Count}");
-        IReadOnlyList<IReadOnlyList<string?>> refs = [references];
-        return new TestResult(split, hyps.Count, hypPath, Bleu.CorpusScore(hyps, refs, BleuOptions.Default),
-            Bleu.CorpusScore(hyps, refs, new BleuOptions { Lowercase = true }), Chrf.CorpusScore(hyps, refs, ChrfOptions.Default), double.NaN);
+        var scores = SplitTranslation.Score(hyps, references);
+        return new TestResult(split, hyps.Count, hypPath, scores.Bleu, scores.BleuLowercase, scores.Chrf, double.NaN);
     }
 
     private static (string? Finished, string Checkpoint, int Beam) ReadRunFile(string path)

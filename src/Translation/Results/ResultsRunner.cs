@@ -39,7 +39,6 @@ public sealed record ResultsOptions
 
 public static class ResultsRunner
 {
-    private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false);
 
     private sealed record Plan(RunDirectory Run, string Label, ResolvedCorpus Corpus, IReadOnlyList<string> Splits);
 
@@ -110,23 +109,9 @@ public static class ResultsRunner
             : Path.Combine(plan.Run.Dir, "test", Path.GetFileNameWithoutExtension(options.Checkpoint), ResultsReport.HypothesisFile(split, options.Beam));
         options.Log($"{plan.Label}: translating {split} ({references.Count} sentences, beam {options.Beam}) ...");
 
-        using var input = new LineReader(sourcePath);
-        TranslationSummary summary = null!;
-        AtomicFile.WriteOutput(hypPath, stream =>
-        {
-            using var writer = new StreamWriter(stream, Utf8, 1 << 16, leaveOpen: true) { NewLine = "\n" };
-            summary = translator.Run(input, writer, message => options.Log($"warning: {message}"), keepBest: true, cancel: options.Cancel);
-        });
-        if (references.Count != summary.Lines)
-            throw new UserError($"{referencePath}: {references.Count} reference lines but {sourcePath} has {summary.Lines} lines");
-
-        var hyps = summary.Best!.Select(PythonText.RStrip).ToList();
-        IReadOnlyList<IReadOnlyList<string?>> refs = [references];
-        var result = new TestResult(split, summary.Lines, hypPath,
-            Bleu.CorpusScore(hyps, refs, BleuOptions.Default),
-            Bleu.CorpusScore(hyps, refs, new BleuOptions { Lowercase = true }),
-            Chrf.CorpusScore(hyps, refs, ChrfOptions.Default),
-            summary.SentencesPerSecond);
+        var (summary, scores) = SplitTranslation.TranslateAndScore(translator, sourcePath, referencePath, references, hypPath, options.Log,
+            options.Cancel);
+        var result = new TestResult(split, summary.Lines, hypPath, scores.Bleu, scores.BleuLowercase, scores.Chrf, summary.SentencesPerSecond);
         options.Log(string.Create(CultureInfo.InvariantCulture,
             $"{plan.Label}: {split}: BLEU {result.Bleu.Score:F2}, chrF2 {result.Chrf.Score:F2} ({summary.SentencesPerSecond:F1} sentences/s): {hypPath}"));
         return result;

@@ -58,7 +58,6 @@ public sealed record SweepResult(string Checkpoint, IReadOnlyList<SweepScore> Va
 
 public static class SweepRunner
 {
-    private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false);
 
     public static SweepResult Run(SweepOptions options)
     {
@@ -107,24 +106,10 @@ public static class SweepRunner
         var translator = new Translator(loaded, new TranslatorOptions { Search = search, BatchSize = options.BatchSize });
         options.Log(string.Create(CultureInfo.InvariantCulture,
             $"translating {split} ({references.Count} sentences) with beam {search.BeamSize}, length penalty {search.LengthPenaltyAlpha} ..."));
-        TranslationSummary summary = null!;
-        using (var input = new LineReader(sourcePath))
-        {
-            if (hypPath is null) summary = translator.Run(input, TextWriter.Null, m => options.Log($"warning: {m}"), keepBest: true, cancel: options.Cancel);
-            else
-                AtomicFile.WriteOutput(hypPath, stream =>
-                {
-                    using var writer = new StreamWriter(stream, Utf8, 1 << 16, leaveOpen: true) { NewLine = "\n" };
-                    summary = translator.Run(input, writer, m => options.Log($"warning: {m}"), keepBest: true, cancel: options.Cancel);
-                });
-        }
-        if (references.Count != summary.Lines)
-            throw new UserError($"{referencePath}: {references.Count} reference lines but {sourcePath} has {summary.Lines} lines");
-        var hyps = summary.Best!.Select(PythonText.RStrip).ToList();
-        IReadOnlyList<IReadOnlyList<string?>> refs = [references];
-        var score = new SweepScore(split, search.BeamSize, search.LengthPenaltyAlpha,
-            Bleu.CorpusScore(hyps, refs, BleuOptions.Default), Bleu.CorpusScore(hyps, refs, new BleuOptions { Lowercase = true }),
-            Chrf.CorpusScore(hyps, refs, ChrfOptions.Default), hypPath);
+        var (_, scores) = SplitTranslation.TranslateAndScore(translator, sourcePath, referencePath, references, hypPath, options.Log,
+            options.Cancel);
+        var score = new SweepScore(split, search.BeamSize, search.LengthPenaltyAlpha, scores.Bleu, scores.BleuLowercase, scores.Chrf,
+            hypPath);
         options.Log(string.Create(CultureInfo.InvariantCulture, $"  {split}: BLEU {score.Bleu.Score:F2}, chrF2 {score.Chrf.Score:F2}"));
         return score;
     }
