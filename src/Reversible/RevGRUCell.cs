@@ -83,11 +83,31 @@ internal sealed class RevGRUCell : ReversibleCell
         public override StepGradient Backward(IReadOnlyList<Tensor> nextGrads, GateGradients grads)
         {
             using var _ = no_grad();
+            if (cell.Forgetting == ForgettingImplementation.Fused) return FusedBackward(nextGrads, grads);
             var (dh2, dz2, du2) = cell.SiteGradient(nextGrads[1], Previous[1].Int, z2, active);
             var (dZr2, dG2, dh1FromGates) = HalfBackward(1, g2, z2, dz2, du2, grads);
             var (dh1, dz1, du1) = cell.SiteGradient(nextGrads[0].add(dh1FromGates, Scalars.UnitAlpha), Previous[0].Int, z1, active);
             var (dZr1, dG1, dh2FromGates) = HalfBackward(0, g1, z1, dz1, du1, grads);
             return new StepGradient([dh1, dh2.add(dh2FromGates, Scalars.UnitAlpha)], [dZr1, dG1, dZr2, dG2]);
+        }
+
+        /// <summary>The same gradients with each half's elementwise chain in two managed passes (BackwardSites), the
+        /// products with the weights in LibTorch: bit-identical to the tensor path above.</summary>
+        private StepGradient FusedBackward(IReadOnlyList<Tensor> nextGrads, GateGradients grads)
+        {
+            var (dh2, dZr2, dG2, dh1FromGates) = FusedHalf(1, g2, z2, nextGrads[1], null, grads);
+            var (dh1, dZr1, dG1, dh2FromGates) = FusedHalf(0, g1, z1, nextGrads[0], dh1FromGates, grads);
+            return new StepGradient([dh1, BackwardSites.AddInPlace(dh2, dh2FromGates)], [dZr1, dG1, dZr2, dG2]);
+        }
+
+        /// <summary>One half, fused: dL/d(previous part), dL/d of its two gate layers' pre-activations and dL/d other.</summary>
+        private (Tensor DPrevious, Tensor DZr, Tensor DG, Tensor DOther) FusedHalf(int half, HalfGates g, Tensor z, Tensor grad,
+            Tensor? addend, GateGradients grads)
+        {
+            var (dPrevious, dG, dZr) = BackwardSites.GruSite(cell, grad, addend, Previous[half].Int, z, g.Sigma, g.Candidate, active);
+            var dROther = OtherBackward(input, grads, 2 * half + 1, dG, g.ROther, null);
+            var dOther = BackwardSites.GruReset(dROther, g.Other, g.R, dZr);
+            return (dPrevious, dZr, dG, OtherBackward(input, grads, 2 * half, dZr, g.Other, dOther));
         }
 
         /// <summary>From dL/dz and dL/du of half <paramref name="half"/>: dL/d of its two gate layers' pre-activations

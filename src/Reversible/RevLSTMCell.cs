@@ -97,9 +97,28 @@ internal sealed class RevLSTMCell : ReversibleCell
         public override StepGradient Backward(IReadOnlyList<Tensor> nextGrads, GateGradients grads)
         {
             using var _ = no_grad();
+            if (cell.Forgetting == ForgettingImplementation.Fused) return FusedBackward(nextGrads, grads);
             var (dh2, dc2, dA2, dh1FromGates) = Half(nextGrads[1], nextGrads[3], 1, 3, k2, grads);
             var (dh1, dc1, dA1, dh2FromGates) = Half(nextGrads[0].add(dh1FromGates, Scalars.UnitAlpha), nextGrads[2], 0, 2, k1, grads);
             return new StepGradient([dh1, dh2.add(dh2FromGates, Scalars.UnitAlpha), dc1, dc2], [dA1, dA2]);
+        }
+
+        /// <summary>The same gradients with each half's elementwise chain in one managed pass (BackwardSites), the
+        /// products with the weights in LibTorch: bit-identical to the tensor path above.</summary>
+        private StepGradient FusedBackward(IReadOnlyList<Tensor> nextGrads, GateGradients grads)
+        {
+            var (dh2, dc2, dA2, dh1FromGates) = FusedHalf(nextGrads[1], null, nextGrads[3], 1, 3, k2, grads);
+            var (dh1, dc1, dA1, dh2FromGates) = FusedHalf(nextGrads[0], dh1FromGates, nextGrads[2], 0, 2, k1, grads);
+            return new StepGradient([dh1, BackwardSites.AddInPlace(dh2, dh2FromGates), dc1, dc2], [dA1, dA2]);
+        }
+
+        private (Tensor DH, Tensor DC, Tensor DA, Tensor DOther) FusedHalf(Tensor gh, Tensor? addend, Tensor gc, int h, int c,
+            KeptHalf k, GateGradients grads)
+        {
+            var g = k.Gates;
+            var (dh, dc, dA) = BackwardSites.LstmHalf(cell, gh, addend, gc, Previous[h].Int, Previous[c].Int, k.P, k.Z, k.TanhC,
+                g.SigmaZ, g.G, g.F, g.O, g.SigmaP, active);
+            return (dh, dc, dA, OtherBackward(input, grads, h, dA, g.Other, null));
         }
 
         private (Tensor DH, Tensor DC, Tensor DA, Tensor DOther) Half(Tensor gh, Tensor gc, int h, int c, KeptHalf k, GateGradients grads)
