@@ -47,9 +47,9 @@ internal sealed class RevGRUCell : ReversibleCell
     /// <summary>The gates of half <paramref name="half"/> (0 or 1) from the other half.</summary>
     private HalfGates Gates(CellInput input, int half, Tensor other)
     {
-        var pre = Linear(input, 2 * half, other);
-        var sigma = sigmoid(pre.narrow(1, 0, Half));
-        var r = sigmoid(pre.narrow(1, Half, Half));
+        var pre = Linear(input, 2 * half, other).chunk(2, 1);   // one call for both views (the columns narrow gives)
+        var sigma = sigmoid(pre[0]);
+        var r = sigmoid(pre[1]);
         var rOther = r.mul(other);
         var candidate = tanh(Linear(input, 2 * half + 1, rOther));
         return new HalfGates(sigma, r, other, rOther, candidate);

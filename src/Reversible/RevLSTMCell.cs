@@ -48,13 +48,12 @@ internal sealed class RevLSTMCell : ReversibleCell
 
     private Gates Compute(CellInput input, int half, Tensor otherH)
     {
-        var a = Linear(input, half, otherH);
-        Tensor Chunk(int i) => a.narrow(1, i * Half, Half);
-        var sigmaZ = sigmoid(Chunk(0));
-        var g = tanh(Chunk(1));
-        var f = sigmoid(Chunk(2));
-        var o = sigmoid(Chunk(3));
-        var sigmaP = sigmoid(Chunk(4));
+        var a = Linear(input, half, otherH).chunk(5, 1);   // one call for the five views (the columns narrow gives)
+        var sigmaZ = sigmoid(a[0]);
+        var g = tanh(a[1]);
+        var f = sigmoid(a[2]);
+        var o = sigmoid(a[3]);
+        var sigmaP = sigmoid(a[4]);
         return new Gates(sigmaZ, g, f, o, sigmaP, otherH);
     }
 
