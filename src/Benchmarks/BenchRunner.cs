@@ -2,7 +2,8 @@
 // Per config: a fresh model from the config's seed (the trainer's model factory) and the trainer's optimizer; each
 // timed step is Trainer.TrainBatch, exactly the trainer's step (train mode, zero_grad, forward + backward in the
 // configured memory mode, gradient clipping, optimizer step). Every config first trains Warmup untimed steps; then
-// round r trains config 1 on its Batches batches, then config 2, ..., so machine noise falls on all configs alike;
+// round r trains config 1 on its Batches batches, then config 2, ... (even rounds in the reverse order, so no config
+// always follows the same one and inherits its allocator, cache and GC state), so machine noise falls on all alike;
 // tokens/s of a round = target tokens (with EOS, as the trainer counts them) / wall-clock seconds of its steps.
 // With Profile, the phase profiler (src/Reversible/PhaseProfiler.cs) records during the timed steps. With Models,
 // each config's trained run translates the first TranslateSentences sentences of its own validation split with
@@ -101,7 +102,7 @@ public static class BenchRunner
             }
             for (int round = 1; round <= o.Rounds; round++)
             {
-                foreach (var e in entries)
+                foreach (var e in round % 2 == 1 ? entries : Enumerable.Reverse(entries))
                 {
                     double seconds = 0;
                     PhaseProfiler.Take();
