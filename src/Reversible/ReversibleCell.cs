@@ -12,7 +12,8 @@
 //    (ForgettingKernels.Gradient) and the gates' derivatives are written out (no autograd), the gradients of the
 //    projections returned and those of the weights on the other half accumulated in a GateGradients;
 //  * the fused kernels (GateSites: each site with its keep gate's bound and update) and the tensor-op reference
-//    (Forgetting) give bit-identical keep gates, states, buffers and site gradients;
+//    (Forgetting) give bit-identical keep gates, states, buffers and site gradients, and so do the fused backward
+//    (BackwardSites: each half's site gradients and gate chain in managed passes) and the tensor-op backward;
 //  * a gate's pre-activation is x·W_x^T + b (the input projection, CellInput.Projected, computed by the caller) plus
 //    other·W_h^T: the same function of the same tensors in every mode, so equal projections give equal gates.
 using TorchSharp;
