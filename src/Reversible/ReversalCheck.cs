@@ -118,8 +118,8 @@ public static class ReversalCheck
         });
         var reverseSeconds = clock.Elapsed.TotalSeconds;
         foreach (var r in recorded[0]) r.Dispose();
-        var result = new ReversalCheckResult(o, mismatched == 0, mismatched, tape.BaselineBits, tape.ActualBits,
-            tape.OptimalBits, tape.ReferenceSchemeBits, forwardSeconds, reverseSeconds);
+        var result = new ReversalCheckResult(o, mismatched == 0, mismatched, tape.Bits.BaselineBits, tape.Bits.ActualBits,
+            tape.Bits.OptimalBits, tape.Bits.ReferenceSchemeBits, forwardSeconds, reverseSeconds);
         tape.Dispose();
         return result;
     }

@@ -40,7 +40,7 @@ public sealed class ReversibleSeq2Seq : Seq2SeqModel
     {
         var (bank, encFinal) = encoder.ForwardWithGraph(b.Src, b.SrcLengths, b.SrcSteps, m.Encoder);
         var decOuts = decoder.ForwardWithGraph(b.TgtIn, b.TgtLengths, b.TgtSteps, m.Decoder, encFinal);
-        var q = LockedDropout.Apply(stack(decOuts), m.Decoder.Output);
+        var q = LockedDropout.Apply(stack(decOuts), m.Decoder.Top);
         return decoder.Attend(q.transpose(0, 1), bank, b.SrcMask);
     }
 

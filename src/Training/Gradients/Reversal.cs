@@ -59,7 +59,7 @@ public sealed class Reversal : IGradientMethod
 
     /// <summary>Called between the forward and the backward pass with the two tapes, the batch and the masks (for tests:
     /// what is held then, and that the batch's tensors and the float masks are freed).</summary>
-    public Action<Seq2SeqRev.Encoder.EncoderTape, Seq2SeqRev.Decoder.DecoderTape, PreparedBatch, DropoutMasks>? BetweenPasses { get; set; }
+    public Action<SequenceTape, SequenceTape, PreparedBatch, DropoutMasks>? BetweenPasses { get; set; }
 
     /// <summary>Frees <paramref name="b"/>'s tensors and <paramref name="m"/> once both forward passes are done (the
     /// tapes hold compact copies); the caller reads only <paramref name="b"/>'s counts afterwards.</summary>
@@ -73,8 +73,8 @@ public sealed class Reversal : IGradientMethod
         //    and the batch's tensors and the float masks are freed.
         //    The forward passes run in a dispose scope of their own, so no temporary of theirs (a state, a view, a zero
         //    initial state) outlives them: what they keep is in the tapes, which own it (AliveBytesTests).
-        Seq2SeqRev.Encoder.EncoderTape encoderTape;
-        Seq2SeqRev.Decoder.DecoderTape decoderTape;
+        SequenceTape encoderTape;
+        SequenceTape decoderTape;
         using (var forwardScope = NewDisposeScope())
         {
             encoderTape = encoder.Forward(b.Src, b.SrcLengths, b.SrcSteps, m.Encoder);
@@ -92,7 +92,7 @@ public sealed class Reversal : IGradientMethod
         //    reconstructed top outputs; returns dL/d(encoder final) and dL/d(bank). The bank is freed before the
         //    encoder's reversal. The summed CE stays on the tensor side (float64, as the host sum was): one read at the end.
         using var lossSum = zeros(1, ScalarType.Float64);
-        using var targets = PreparedBatch.TargetsFromInputs(decTape.TgtIn, decTape.Rnn.Lengths!, 0, b.TgtSteps);
+        using var targets = PreparedBatch.TargetsFromInputs(decTape.Ids, decTape.Rnn.Lengths!, 0, b.TgtSteps);
         var garbage = new ManagedGarbage(GcMib);
         Tensor BlockLoss(int firstStep, Tensor attentional)
         {
@@ -150,18 +150,19 @@ public sealed class Reversal : IGradientMethod
     /// <summary>Bits per batch from the tapes (between the passes), in both conventions (see <see cref="MemoryBits"/>).
     /// Paper: source token ids (32 bits each) are counted for banks with embeddings, which are recomputed from them.
     /// Held: see <see cref="HeldAccounting"/>.</summary>
-    private (MemoryBits Encoder, MemoryBits Decoder) Accounting(Encoder.EncoderTape enc, Decoder.DecoderTape dec, PreparedBatch b)
+    private (MemoryBits Encoder, MemoryBits Decoder) Accounting(SequenceTape enc, SequenceTape dec, PreparedBatch b)
     {
         var ids = model.Encoder.Bank.UsesEmbedding ? 32L * b.Batch * b.SrcSteps : 0;
-        var (encHeld, encLimit) = HeldAccounting.ForEncoder(enc, model.Encoder.VocabSize);
-        var (decHeld, decLimit) = HeldAccounting.ForDecoder(dec, model.Decoder.VocabSize);
-        return (new MemoryBits(enc.Rnn.BaselineBits, enc.Rnn.ActualBits + ids, enc.Rnn.OptimalBits + ids)
+        var (encHeld, encLimit) = HeldAccounting.For(ModelSide.Encoder, enc, model.Encoder.VocabSize);
+        var (decHeld, decLimit) = HeldAccounting.For(ModelSide.Decoder, dec, model.Decoder.VocabSize);
+        var (e, d) = (enc.Rnn.Bits, dec.Rnn.Bits);
+        return (new MemoryBits(e.BaselineBits, e.ActualBits + ids, e.OptimalBits + ids)
             {
-                BaselineUnpadded = enc.Rnn.BaselineBitsUnpadded, HeldParts = encHeld, LimitParts = encLimit,
+                BaselineUnpadded = e.BaselineBitsUnpadded, HeldParts = encHeld, LimitParts = encLimit,
             },
-            new MemoryBits(dec.Rnn.BaselineBits, dec.Rnn.ActualBits, dec.Rnn.OptimalBits)
+            new MemoryBits(d.BaselineBits, d.ActualBits, d.OptimalBits)
             {
-                BaselineUnpadded = dec.Rnn.BaselineBitsUnpadded, HeldParts = decHeld, LimitParts = decLimit,
+                BaselineUnpadded = d.BaselineBitsUnpadded, HeldParts = decHeld, LimitParts = decLimit,
             });
     }
 }
@@ -187,57 +188,48 @@ public static class HeldAccounting
         SourceLengths = "source_lengths", AttentionMask = "attention_mask", DropoutMasks = "dropout_masks",
         TargetInputIds = "target_input_ids", TargetOutputIds = "target_output_ids", TargetLengths = "target_lengths";
 
-    public static (List<BitPart> Held, List<BitPart> Limit) ForEncoder(Seq2SeqRev.Encoder.EncoderTape tape, long vocab)
+    /// <summary>The held parts of one side's tape and the same parts at their floor. The encoder's: its saved columns,
+    /// the source ids, lengths and the attention mask (derived); the decoder's: the decoder input ids, the loss targets
+    /// (derived) and the target lengths.</summary>
+    public static (List<BitPart> Held, List<BitPart> Limit) For(ModelSide side, SequenceTape tape, long vocab)
     {
-        var rnn = tape.Rnn;
-        var held = Common(rnn);
-        held.Add(new(SavedSlices, rnn.SavedBitsHeld));
-        held.Add(new(SourceIds, tape.SrcBitsHeld));
-        held.Add(new(SourceLengths, rnn.LengthsBits));
-        held.Add(new(AttentionMask, 0));   // PreparedBatch.SourceMask of the lengths
+        var bits = tape.Rnn.Bits;
+        var encoder = side == ModelSide.Encoder;
+        var (ids, lengths) = encoder ? (SourceIds, SourceLengths) : (TargetInputIds, TargetLengths);
+        // Derived from what is held, so 0 bits: the attention mask from the source lengths (PreparedBatch.SourceMask),
+        // the loss targets from the decoder input ids, shifted, EOS at each length (PreparedBatch.TargetsFromInputs).
+        var derived = encoder ? AttentionMask : TargetOutputIds;
+        List<BitPart> held =
+        [
+            new(FinalState, bits.FinalStateBits),
+            new(BufferRegisters, bits.BufferRegisterBits),
+            new(BufferChunks, bits.BufferChunkBits),
+            new(BufferFlags, bits.BufferFlagBits),
+        ];
+        // The final state at its floor when held (0 when dropped: rebuilt by the decoder's reversal), the buffer at Σ −log2 z.
+        List<BitPart> limit =
+        [
+            new(FinalState, bits.FinalStateBits == 0 ? 0 : bits.FinalStateFloorBits),
+            new(Buffer, bits.OptimalBits - bits.SavedBits),
+        ];
+        if (encoder)
+        {
+            held.Add(new(SavedSlices, bits.SavedBitsHeld));
+            limit.Add(new(SavedSlices, bits.SavedFloorBits));
+        }
+        held.Add(new(ids, tape.IdBitsHeld));
+        limit.Add(new(ids, CeilLog2(vocab) * bits.RealSteps));
+        if (!encoder) { held.Add(new(derived, 0)); limit.Add(new(derived, 0)); }
+        held.Add(new(lengths, bits.LengthsBits));
+        limit.Add(new(lengths, (double)CeilLog2(tape.Rnn.Steps + 1) * tape.Rnn.Batch));
+        if (encoder) { held.Add(new(derived, 0)); limit.Add(new(derived, 0)); }
         held.Add(new(DropoutMasks, tape.MaskBitsHeld));
-
-        var limit = CommonLimit(rnn);
-        limit.Add(new(SavedSlices, rnn.SavedFloorBits));
-        limit.Add(new(SourceIds, CeilLog2(vocab) * rnn.RealSteps));
-        limit.Add(new(SourceLengths, (double)CeilLog2(rnn.Steps + 1) * rnn.Batch));
-        limit.Add(new(AttentionMask, 0));
         limit.Add(new(DropoutMasks, tape.MaskElements));
         return (held, limit);
     }
-
-    public static (List<BitPart> Held, List<BitPart> Limit) ForDecoder(Seq2SeqRev.Decoder.DecoderTape tape, long vocab)
-    {
-        var rnn = tape.Rnn;
-        var held = Common(rnn);
-        held.Add(new(TargetInputIds, tape.TgtInBitsHeld));
-        held.Add(new(TargetOutputIds, 0));   // PreparedBatch.TargetsFromInputs: the input ids shifted, EOS at each length
-        held.Add(new(TargetLengths, rnn.LengthsBits));
-        held.Add(new(DropoutMasks, tape.MaskBitsHeld));
-
-        var limit = CommonLimit(rnn);
-        limit.Add(new(TargetInputIds, CeilLog2(vocab) * rnn.RealSteps));
-        limit.Add(new(TargetOutputIds, 0));
-        limit.Add(new(TargetLengths, (double)CeilLog2(rnn.Steps + 1) * rnn.Batch));
-        limit.Add(new(DropoutMasks, tape.MaskElements));
-        return (held, limit);
-    }
-
-    private static List<BitPart> Common(ReversalTape rnn) =>
-    [
-        new(FinalState, rnn.FinalStateBits),
-        new(BufferRegisters, rnn.BufferRegisterBits),
-        new(BufferChunks, rnn.BufferChunkBits),
-        new(BufferFlags, rnn.BufferFlagBits),
-    ];
-
-    /// <summary>The final state at its floor when held (0 when dropped: rebuilt by the decoder's reversal) and the buffer
-    /// at Σ −log2 z.</summary>
-    private static List<BitPart> CommonLimit(ReversalTape rnn) =>
-    [
-        new(FinalState, rnn.FinalStateBits == 0 ? 0 : rnn.FinalStateFloorBits),
-        new(Buffer, rnn.OptimalBits - rnn.SavedBits),
-    ];
 
     private static long CeilLog2(long n) => n <= 1 ? 0 : 64 - System.Numerics.BitOperations.LeadingZeroCount((ulong)(n - 1));
 }
+
+/// <summary>One side of the model: the encoder (source) or the decoder (target).</summary>
+public enum ModelSide { Encoder, Decoder }

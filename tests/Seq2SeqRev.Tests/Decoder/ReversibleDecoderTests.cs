@@ -25,7 +25,7 @@ public sealed class ReversibleDecoderTests
             AttentionScore.General, hidden);
         var tgtIn = randint(1, vocab, [steps, batch], dtype: ScalarType.Int64);
         var lengths = tensor(new long[] { steps, steps, steps });
-        var noDropout = new DecoderDropout(null, new Tensor?[layers], null);
+        var noDropout = new SequenceDropout(null, new Tensor?[layers], null);
 
         using var tape = decoder.Forward(tgtIn, lengths, steps, noDropout, decoder.Rnn.ZeroState(batch));
         var trained = tape.Rnn.Final;

@@ -26,7 +26,7 @@ public sealed class ReversibleEncoderTests
         using var encoder = new ReversibleEncoder(cell, vocab, 6, 8, layers, new ForgetLimit(3), bank, 2, FixedPointFormat.Default);
         var src = randint(1, vocab, [steps, batch], dtype: ScalarType.Int64);
         var lengths = tensor(new long[] { steps, 5, 2 });
-        var noDropout = new EncoderDropout(null, new Tensor?[layers], null);
+        var noDropout = new SequenceDropout(null, new Tensor?[layers], null);
 
         var (inferred, inferredFinal) = encoder.Encode(src, lengths);
         using var tape = encoder.Forward(src, lengths, steps, noDropout);

@@ -108,8 +108,8 @@ public sealed class HeldAccountingTests
         var freed = false;
         ((Reversal)((TrainableModel)model).Gradients).BetweenPasses = (enc, dec, b, m) =>
         {
-            freed = new[] { b.Src, b.SrcLengths, b.SrcMask, b.TgtIn, b.TgtOut, b.TgtLengths, m.Encoder.Embedding!, m.Encoder.Bank!,
-                m.Decoder.Embedding!, m.Decoder.Output! }.All(t => t.IsInvalid);
+            freed = new[] { b.Src, b.SrcLengths, b.SrcMask, b.TgtIn, b.TgtOut, b.TgtLengths, m.Encoder.Embedding!, m.Encoder.Top!,
+                m.Decoder.Embedding!, m.Decoder.Top! }.All(t => t.IsInvalid);
             using var s = NewDisposeScope();
             var final = dec.Rnn.Final;
             (decFinalBits, decFinalFloor) = Recount(final.Layers.SelectMany(c => c.Parts.Select(p => p.Int)));
@@ -206,7 +206,7 @@ public sealed class HeldAccountingTests
             using var tape = rnn.Forward(t => x[t], steps, lengths, rnn.ZeroState(8));
             var alive = scope.DisposablesView.OfType<Tensor>().Where(t => !t.IsInvalid).ToList();
             var live = DisposeScopeManager.Statistics.ThreadTotalLiveCount - before;
-            return (alive.Sum(t => t.numel() * t.element_size()), alive.Count, live, tape.BufferFlagBits, tape.SavedBits / 8);
+            return (alive.Sum(t => t.numel() * t.element_size()), alive.Count, live, tape.Bits.BufferFlagBits, tape.Bits.SavedBits / 8);
         }
         var shortRun = Run(10);
         var longRun = Run(400);
