@@ -5,7 +5,7 @@
 using Seq2SeqRev.Attention;
 using static TorchSharp.torch;
 
-namespace Seq2SeqRev.Decoder;
+namespace Seq2SeqRev.Decoders;
 
 /// <summary>A decoder that attends over a memory bank with its own <see cref="GlobalAttention"/>.</summary>
 public interface IAttentionalDecoder

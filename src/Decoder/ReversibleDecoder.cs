@@ -13,7 +13,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace Seq2SeqRev.Decoder;
+namespace Seq2SeqRev.Decoders;
 
 /// <summary>The loss of decoder steps <c>firstStep</c> … <c>firstStep</c> + K − 1 given their attentional vectors
 /// [B, K, H] (a scalar with graph), or null.</summary>
@@ -66,13 +66,13 @@ public sealed class ReversibleDecoder : nn.Module, IAttentionalDecoder
     /// </summary>
     public (Tensor[][] InitialGrad, RnnState Initial, Tensor BankGrad) Reverse(SequenceTape tape, Tensor bank, Tensor srcMask, AttentionalLoss loss, int block = 1)
     {
-        Tensor? BlockLoss(int firstStep, Tensor outputs)
+        Tensor? LossFromTopOutputs(int firstStep, Tensor outputs)
         {
             using var phase = PhaseProfiler.Measure(Phase.Attention);
             var queries = LockedDropout.Apply(outputs, tape.Dropout.Top).transpose(0, 1);
             return loss(firstStep, this.Attend(queries, bank, srcMask));
         }
-        var reversal = rnn.Backward(tape.Rnn, Inputs(tape.Ids, tape.Dropout.Embedding), block, BlockLoss,
+        var reversal = rnn.Backward(tape.Rnn, Inputs(tape.Ids, tape.Dropout.Embedding), block, LossFromTopOutputs,
             inputGradient: (t, grad) => LockedDropout.EmbedBackward(embedding, tape.Ids[t], tape.Dropout.Embedding, grad),
             keepInitial: true);
         var bankGrad = bank.grad ?? zeros_like(bank);
@@ -89,7 +89,7 @@ public sealed class ReversibleDecoder : nn.Module, IAttentionalDecoder
     /// </summary>
     public ReversalResult ReverseStreaming(SequenceTape tape, ChunkedBank bank, Tensor srcMask, AttentionalLoss loss, int block, int chunk)
     {
-        Tensor? BlockLoss(int firstStep, Tensor outputs)
+        Tensor? LossFromTopOutputs(int firstStep, Tensor outputs)
         {
             using var phase = PhaseProfiler.Measure(Phase.Attention);
             var queries = LockedDropout.Apply(outputs, tape.Dropout.Top).transpose(0, 1);
@@ -105,7 +105,7 @@ public sealed class ReversibleDecoder : nn.Module, IAttentionalDecoder
             }
             using (dQueries) return queries.mul(dQueries).sum();
         }
-        return rnn.Backward(tape.Rnn, Inputs(tape.Ids, tape.Dropout.Embedding), block, BlockLoss,
+        return rnn.Backward(tape.Rnn, Inputs(tape.Ids, tape.Dropout.Embedding), block, LossFromTopOutputs,
             inputGradient: (t, grad) => LockedDropout.EmbedBackward(embedding, tape.Ids[t], tape.Dropout.Embedding, grad),
             keepInitial: true);
     }

@@ -9,7 +9,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace Seq2SeqRev.Decoder;
+namespace Seq2SeqRev.Decoders;
 
 public sealed class RnnDecoder : nn.Module, IAttentionalDecoder
 {

@@ -9,7 +9,7 @@ using Seq2SeqRev.Reversible;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Seq2SeqRev.Encoder;
+namespace Seq2SeqRev.Encoders;
 
 public sealed class BankRebuilder : IDisposable
 {

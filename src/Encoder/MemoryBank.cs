@@ -3,7 +3,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Seq2SeqRev.Encoder;
+namespace Seq2SeqRev.Encoders;
 
 /// <summary>The attention memory: the whole top hidden state ("300H"), a slice of it ("20H"), the source
 /// embeddings ("Emb") or both ("Emb+20H"). Baseline encoders attend over the whole hidden state only.</summary>

@@ -2,8 +2,8 @@
 // Guarantees: GraphLoss = fused encoder + per-token decoder, one autograd graph per batch; output dropout
 // (dropout.output) is applied to decoder outputs and, as in the reference code, to the attention memory. The
 // encoder and decoder are exposed for the training layer's gradient checkpointing, which steps them one token at a time.
-using Seq2SeqRev.Decoder;
-using Seq2SeqRev.Encoder;
+using Seq2SeqRev.Decoders;
+using Seq2SeqRev.Encoders;
 using Seq2SeqRev.Model.Search;
 using Seq2SeqRev.Reversible;
 using TorchSharp;

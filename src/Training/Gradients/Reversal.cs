@@ -94,7 +94,7 @@ public sealed class Reversal : IGradientMethod
         using var lossSum = zeros(1, ScalarType.Float64);
         using var targets = PreparedBatch.TargetsFromInputs(decTape.Ids, decTape.Rnn.Lengths!, 0, b.TgtSteps);
         var garbage = new ManagedGarbage(GcMib);
-        Tensor BlockLoss(int firstStep, Tensor attentional)
+        Tensor GeneratorLoss(int firstStep, Tensor attentional)
         {
             garbage.Step();
             // The block's generator and loss in pieces of LossShard steps (0: one piece) with their gradient written out
@@ -124,7 +124,7 @@ public sealed class Reversal : IGradientMethod
                 var bank = new Seq2SeqRev.Attention.ChunkedBank(rebuilder.Length, rebuilder.Width, Chunk, AddGradient);
                 ReversalResult reversal;
                 using (PhaseProfiler.Measure(Phase.DecoderReverse))
-                    reversal = decoder.ReverseStreaming(decTape, bank, srcMask, BlockLoss, Block, AttentionChunk);
+                    reversal = decoder.ReverseStreaming(decTape, bank, srcMask, GeneratorLoss, Block, AttentionChunk);
                 (dFinal, encoderFinal) = (reversal.InitialGradients, reversal.RebuiltInitial!);
                 savedGrad = rebuilder.TakeSavedGradient();
             }
@@ -137,7 +137,7 @@ public sealed class Reversal : IGradientMethod
             using (PhaseProfiler.Measure(Phase.Bank)) bank = encoder.MemoryBank(encTape);
             using (bank)
             using (PhaseProfiler.Measure(Phase.DecoderReverse))
-                (dFinal, encoderFinal, bankGrad) = decoder.Reverse(decTape, bank, srcMask, BlockLoss, Block);
+                (dFinal, encoderFinal, bankGrad) = decoder.Reverse(decTape, bank, srcMask, GeneratorLoss, Block);
 
             // 4. Encoder reversal from the bank's gradient and dL/d(final state), starting from the final state the decoder's
             //    reversal rebuilt.

@@ -3,7 +3,7 @@
 // forward pass (Forward, which keeps only a tape) leaves on its tape, for both cells. Equal up to float rounding:
 // the training forward pass projects the inputs in windows of steps (InputWindows), each inference step on its own.
 using Seq2SeqRev.Attention;
-using Seq2SeqRev.Decoder;
+using Seq2SeqRev.Decoders;
 using Seq2SeqRev.Reversible;
 using TorchSharp;
 using Xunit;

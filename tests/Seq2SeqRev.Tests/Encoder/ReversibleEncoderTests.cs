@@ -3,7 +3,7 @@
 // state, for both cells and every memory bank, over padded batches. Equal up to float rounding, not bit for bit:
 // inference projects each step's input on its own, training in windows of steps (InputWindows), and the forget gates
 // are quantized (2^-10), so a rounding difference can move a state by ~1e-3 of its value.
-using Seq2SeqRev.Encoder;
+using Seq2SeqRev.Encoders;
 using Seq2SeqRev.Reversible;
 using TorchSharp;
 using Xunit;

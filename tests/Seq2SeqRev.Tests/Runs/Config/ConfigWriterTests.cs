@@ -1,6 +1,6 @@
 // ConfigWriter tests: Load(Save(x)) == x for the default, every shipped config and awkward
 // values; the output lists every key and contains no base; the write leaves no temp files.
-using Seq2SeqRev.Encoder;
+using Seq2SeqRev.Encoders;
 using Seq2SeqRev.Model;
 using Seq2SeqRev.Training.Config;
 using Xunit;
