@@ -4,7 +4,7 @@ using System.Text.Json;
 using Seq2SeqRev.Cli;
 using Seq2SeqRev.Model;
 using Seq2SeqRev.Reversible;
-using Seq2SeqRev.Training.Config;
+using Seq2SeqRev.Runs.Config;
 
 namespace Seq2SeqRev.Train;
 

@@ -5,9 +5,10 @@
 using System.CommandLine;
 using System.Globalization;
 using Seq2SeqRev.Cli;
-using Seq2SeqRev.Training.Config;
-using Seq2SeqRev.Training.Memory;
+using Seq2SeqRev.Runs;
+using Seq2SeqRev.Runs.Config;
 using Seq2SeqRev.Training;
+using Seq2SeqRev.Training.Memory;
 using Spectre.Console;
 
 namespace Seq2SeqRev.Train;

@@ -5,7 +5,7 @@
 // reversal, null otherwise; every call frees its native temporaries.
 using Seq2SeqRev.Model;
 using Seq2SeqRev.Model.Search;
-using Seq2SeqRev.Training.Config;
+using Seq2SeqRev.Runs.Config;
 using Seq2SeqRev.Training.Gradients;
 using TorchSharp;
 using static TorchSharp.torch;

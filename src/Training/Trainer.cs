@@ -11,8 +11,10 @@
 using System.Diagnostics;
 using System.Globalization;
 using Seq2SeqRev.Model.Search;
+using Seq2SeqRev.Runs;
+using Seq2SeqRev.Runs.Config;
+using Seq2SeqRev.Runs.Data;
 using Seq2SeqRev.Scoring;
-using Seq2SeqRev.Training.Config;
 using Seq2SeqRev.Training.Data;
 using Seq2SeqRev.Training.Memory;
 using TorchSharp;

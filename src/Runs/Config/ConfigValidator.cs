@@ -3,7 +3,7 @@
 // location where it (or the related key that made it invalid) was set.
 using Seq2SeqRev.Encoders;
 
-namespace Seq2SeqRev.Training.Config;
+namespace Seq2SeqRev.Runs.Config;
 
 /// <summary>Cross-key checks on a fully bound, resolved config.</summary>
 internal static class ConfigValidator

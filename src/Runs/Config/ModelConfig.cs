@@ -6,7 +6,7 @@ using Seq2SeqRev.Encoders;
 using Seq2SeqRev.Model;
 using Seq2SeqRev.Reversible;
 
-namespace Seq2SeqRev.Training.Config;
+namespace Seq2SeqRev.Runs.Config;
 
 /// <summary>Cell, sizes, attention, memory bank, forgetting limit, dropout and fixed-point radices.</summary>
 public sealed record ModelConfig

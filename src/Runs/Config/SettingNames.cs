@@ -6,9 +6,9 @@ using Seq2SeqRev.Attention;
 using Seq2SeqRev.Encoders;
 using Seq2SeqRev.Model;
 using Seq2SeqRev.Reversible;
-using Seq2SeqRev.Training.Data;
+using Seq2SeqRev.Runs.Data;
 
-namespace Seq2SeqRev.Training.Config;
+namespace Seq2SeqRev.Runs.Config;
 
 /// <summary>How a model's gradients are computed (training.memory).</summary>
 public enum TrainingMemory { Reversal, Backprop, Checkpoint }

@@ -5,7 +5,7 @@
 // a method the model cannot use is an ArgumentException/NotSupportedException naming the setting, before training.
 using Seq2SeqRev.Model;
 using Seq2SeqRev.Reversible;
-using Seq2SeqRev.Training.Config;
+using Seq2SeqRev.Runs.Config;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -8,7 +8,7 @@
 // update); ExtraBytes (a tensor of ones allocated inside the measured window) exists to validate the method.
 using System.Diagnostics;
 using System.Text.Json;
-using Seq2SeqRev.Training.Config;
+using Seq2SeqRev.Runs.Config;
 using Seq2SeqRev.Training;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -2,7 +2,7 @@
 // "<name> (<training memory>)". Guarantees: configs without measurements are left out; written atomically (LinePlots).
 using ScottPlot;
 using Seq2SeqRev.Cli;
-using Seq2SeqRev.Training.Config;
+using Seq2SeqRev.Runs.Config;
 
 namespace Seq2SeqRev.Training.Memory;
 

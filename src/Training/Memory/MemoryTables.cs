@@ -7,7 +7,8 @@
 using System.Globalization;
 using System.Text;
 using Seq2SeqRev.Cli;
-using Seq2SeqRev.Training.Config;
+using Seq2SeqRev.Runs;
+using Seq2SeqRev.Runs.Config;
 using Spectre.Console;
 
 namespace Seq2SeqRev.Training.Memory;

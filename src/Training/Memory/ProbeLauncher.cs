@@ -5,7 +5,7 @@
 // live memory; a failing child is reported with its last stderr line.
 using System.Diagnostics;
 using System.Globalization;
-using Seq2SeqRev.Training.Config;
+using Seq2SeqRev.Runs.Config;
 
 namespace Seq2SeqRev.Training.Memory;
 

@@ -2,10 +2,10 @@
 // on the built Train executable, and running `memory` as a child process.
 using Seq2SeqRev.Encoders;
 using System.Diagnostics;
-using Seq2SeqRev.Training.Config;
-using Seq2SeqRev.Training.Memory;
+using Seq2SeqRev.Runs.Config;
 using Seq2SeqRev.Tests.Data;
 using Seq2SeqRev.Tests.Training;
+using Seq2SeqRev.Training.Memory;
 
 namespace Seq2SeqRev.Tests.Memory;
 

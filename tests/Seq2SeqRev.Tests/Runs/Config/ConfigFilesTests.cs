@@ -4,7 +4,7 @@
 using Seq2SeqRev.Encoders;
 using Seq2SeqRev.Model;
 using System.Diagnostics;
-using Seq2SeqRev.Training.Config;
+using Seq2SeqRev.Runs.Config;
 using Xunit;
 
 namespace Seq2SeqRev.Tests.Config;
