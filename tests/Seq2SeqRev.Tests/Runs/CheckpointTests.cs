@@ -7,7 +7,7 @@ using Seq2SeqRev.Tests.Data;
 using Seq2SeqRev.Training;
 using Xunit;
 
-namespace Seq2SeqRev.Tests.Training;
+namespace Seq2SeqRev.Tests.Runs;
 
 public sealed class CheckpointTests
 {
