@@ -12,7 +12,7 @@ using Seq2SeqRev.Runs.Config;
 using Seq2SeqRev.Runs.Data;
 using Seq2SeqRev.Training;
 using Seq2SeqRev.Training.Data;
-using Seq2SeqRev.Training.Memory;
+using Seq2SeqRev.Memory;
 
 namespace Seq2SeqRev.Benchmarks;
 

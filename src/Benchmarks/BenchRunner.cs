@@ -18,7 +18,7 @@ using Seq2SeqRev.Runs.Config;
 using Seq2SeqRev.Runs.Data;
 using Seq2SeqRev.Training;
 using Seq2SeqRev.Training.Data;
-using Seq2SeqRev.Training.Memory;
+using Seq2SeqRev.Memory;
 using Seq2SeqRev.Translation;
 using TorchSharp;
 

@@ -8,7 +8,7 @@ using Seq2SeqRev.Cli;
 using Seq2SeqRev.Runs;
 using Seq2SeqRev.Runs.Config;
 using Seq2SeqRev.Training;
-using Seq2SeqRev.Training.Memory;
+using Seq2SeqRev.Memory;
 using Spectre.Console;
 
 namespace Seq2SeqRev.Train;

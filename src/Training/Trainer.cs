@@ -16,7 +16,7 @@ using Seq2SeqRev.Runs.Config;
 using Seq2SeqRev.Runs.Data;
 using Seq2SeqRev.Scoring;
 using Seq2SeqRev.Training.Data;
-using Seq2SeqRev.Training.Memory;
+using Seq2SeqRev.Memory;
 using TorchSharp;
 using static TorchSharp.torch;
 

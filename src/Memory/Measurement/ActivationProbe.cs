@@ -13,7 +13,7 @@ using Seq2SeqRev.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Seq2SeqRev.Training.Memory;
+namespace Seq2SeqRev.Memory;
 
 public sealed record ProbeRequest(RunConfig Config, int SeqLen, int Batch, int TimedSteps = 3, long ExtraBytes = 0, int Seed = 1);
 

@@ -7,7 +7,7 @@ using Seq2SeqRev.Runs.Config;
 using Seq2SeqRev.Training;
 using TorchSharp;
 
-namespace Seq2SeqRev.Training.Memory;
+namespace Seq2SeqRev.Memory;
 
 public sealed record AccountingResult(MemoryBits? Encoder, MemoryBits? Decoder, int Batches, long Sentences = 0);
 

@@ -3,8 +3,9 @@
 using ScottPlot;
 using Seq2SeqRev.Cli;
 using Seq2SeqRev.Runs.Config;
+using Seq2SeqRev.Training;
 
-namespace Seq2SeqRev.Training.Memory;
+namespace Seq2SeqRev.Memory;
 
 public static class MemoryPlot
 {

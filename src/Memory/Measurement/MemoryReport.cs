@@ -13,7 +13,7 @@ using Seq2SeqRev.Reversible;
 using Seq2SeqRev.Runs.Config;
 using Seq2SeqRev.Training;
 
-namespace Seq2SeqRev.Training.Memory;
+namespace Seq2SeqRev.Memory;
 
 public sealed record Measurement(int SeqLen, int Batch, long PeakBytes, double StepMs);
 

@@ -11,7 +11,7 @@ using Seq2SeqRev.Training;
 using Seq2SeqRev.Training.Data;
 using TorchSharp;
 
-namespace Seq2SeqRev.Training.Memory;
+namespace Seq2SeqRev.Memory;
 
 /// <summary>One config to report; <paramref name="Checkpoint"/> supplies trained weights and tokenizer.</summary>
 public sealed record MemoryTarget(RunConfig Config, Checkpoint? Checkpoint = null);

@@ -6,8 +6,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using Seq2SeqRev.Runs.Config;
+using Seq2SeqRev.Training;
 
-namespace Seq2SeqRev.Training.Memory;
+namespace Seq2SeqRev.Memory;
 
 public sealed class ProbeLauncher(string trainDll)
 {

@@ -8,6 +8,7 @@
 // tensor: they are the attention memory) and the bank built from them; the forward's other states and temporaries are
 // freed step by step (SegmentCheckpoint.Forward), and the bank's top outputs once the bank is built.
 using Seq2SeqRev.Decoders;
+using Seq2SeqRev.Memory;
 using Seq2SeqRev.Model;
 using Seq2SeqRev.Reversible;
 using TorchSharp;

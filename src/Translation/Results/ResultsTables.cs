@@ -8,6 +8,7 @@
 using System.Globalization;
 using System.Text;
 using Seq2SeqRev.Cli;
+using Seq2SeqRev.Memory;
 using Seq2SeqRev.Runs;
 using Spectre.Console;
 

@@ -5,6 +5,7 @@
 // own tensors and float masks are freed between the passes. (The buffer's parts themselves are recounted by hand in (1);
 // that what is counted is what is alive, AliveBytesTests measures.) (3) The forward pass keeps O(1) memory in T apart from the
 // buffer and the saved slices: what is alive after it at T = 10 and T = 400 differs by no more than those.
+using Seq2SeqRev.Memory;
 using Seq2SeqRev.Reversible;
 using Seq2SeqRev.Training;
 using Seq2SeqRev.Training.Gradients;

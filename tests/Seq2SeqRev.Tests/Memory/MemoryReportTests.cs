@@ -7,7 +7,7 @@ using Seq2SeqRev.Runs.Config;
 using System.Text.Json;
 using Seq2SeqRev.Tests.Training;
 using Seq2SeqRev.Training;
-using Seq2SeqRev.Training.Memory;
+using Seq2SeqRev.Memory;
 using Xunit;
 
 namespace Seq2SeqRev.Tests.Memory;

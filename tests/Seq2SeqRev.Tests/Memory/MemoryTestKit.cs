@@ -5,7 +5,7 @@ using System.Diagnostics;
 using Seq2SeqRev.Runs.Config;
 using Seq2SeqRev.Tests.Data;
 using Seq2SeqRev.Tests.Training;
-using Seq2SeqRev.Training.Memory;
+using Seq2SeqRev.Memory;
 
 namespace Seq2SeqRev.Tests.Memory;
 

@@ -40,7 +40,7 @@ public sealed class TrainCommandTests
         using var dir = new TempDir();
         var runDir = Path.Combine(dir.Path, "run");
         var (exit, _, stderr) = CliProcess.Run(CliProcess.TrainDll, "train",
-            new Dictionary<string, string> { [Seq2SeqRev.Training.Memory.HeapHousekeeping.TrimVariable] = "bogus" },
+            new Dictionary<string, string> { [Seq2SeqRev.Memory.HeapHousekeeping.TrimVariable] = "bogus" },
             "--config", TrainingTestKit.QuickYaml, "--run-dir", runDir);
         CliProcess.AssertExactOneLineError(exit, stderr, "SEQ2SEQREV_MALLOC_TRIM=bogus: expected off, grown or always");
         Assert.False(Directory.Exists(runDir), "the run folder was created");

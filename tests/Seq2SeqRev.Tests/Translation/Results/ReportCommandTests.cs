@@ -6,7 +6,7 @@ using System.Text.Json;
 using Seq2SeqRev.Runs.Config;
 using Seq2SeqRev.Tests.Data;
 using Seq2SeqRev.Tests.Training;
-using Seq2SeqRev.Training.Memory;
+using Seq2SeqRev.Memory;
 using Seq2SeqRev.Translation.Results;
 using Xunit;
 
