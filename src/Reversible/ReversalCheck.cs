@@ -1,3 +1,6 @@
+// ReversalCheck: forward then reverse random masked sequences through a random reversible stack. Guarantees: every
+// rebuilt state is compared with the recorded forward state bit for bit (recorded only here, never in training), and
+// the tape's bit counts are reported beside.
 using System.Diagnostics;
 using TorchSharp;
 using static TorchSharp.torch;

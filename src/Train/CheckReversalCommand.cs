@@ -1,3 +1,5 @@
+// CheckReversalCommand: `check-reversal` — runs ReversalCheck with the given settings. Guarantees: exit 0 when every
+// state was rebuilt bit for bit, 1 when not, 2 on bad arguments; --json prints the accounting as JSON.
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
