@@ -62,7 +62,7 @@ for (int step = 1; step <= steps; step++)
 
     // Forward without graph: only the final state and the information buffer are kept, not the T hidden states.
     using var tape = rnn.Forward(InputAt, length, lengths, rnn.ZeroState(Batch));
-    long keptBits = tape.ActualBits + tape.FinalStateBits, backpropBits = tape.BaselineBits;
+    long keptBits = tape.Bits.ActualBits + tape.Bits.FinalStateBits, backpropBits = tape.Bits.BaselineBits;
 
     // Backward by reversal: from the last step to the first, the stack rebuilds the previous state bit for bit and
     // backpropagates the loss of that step's top output (here: next-word cross-entropy, summed over the batch).

@@ -3,7 +3,7 @@
 // shards), so one run shows them side by side and the ratio to the fastest baseline is against the best of them.
 // Guarantees: configs not trained by backprop pass through unchanged and in place; each variant differs from its config
 // only in training.loss_head / training.loss_shard and its name ("<name>/<variant>").
-using Seq2SeqRev.Training.Config;
+using Seq2SeqRev.Runs.Config;
 
 namespace Seq2SeqRev.Benchmarks;
 

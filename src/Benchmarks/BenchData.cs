@@ -8,10 +8,11 @@
 // with different vocabularies still get batches of identical shape. Guarantees: deterministic given configs and seed;
 // the batch list is the first batches of epoch 1's plan, repeated in order when more are asked for than it has.
 using System.Globalization;
-using Seq2SeqRev.Training.Config;
-using Seq2SeqRev.Training.Data;
-using Seq2SeqRev.Training.Memory;
+using Seq2SeqRev.Runs.Config;
+using Seq2SeqRev.Runs.Data;
 using Seq2SeqRev.Training;
+using Seq2SeqRev.Training.Data;
+using Seq2SeqRev.Memory;
 
 namespace Seq2SeqRev.Benchmarks;
 

@@ -1,7 +1,7 @@
 // BenchOptions: what `seq2seqrev bench` measures (see BenchRunner). Guarantees: Validate turns every inconsistent
 // value into a one-line UserError worded for the command line, before anything is loaded.
 using Seq2SeqRev.Cli;
-using Seq2SeqRev.Training.Config;
+using Seq2SeqRev.Runs.Config;
 
 namespace Seq2SeqRev.Benchmarks;
 

@@ -9,7 +9,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Seq2SeqRev.Model;
 using Seq2SeqRev.Reversible;
-using Seq2SeqRev.Training.Config;
+using Seq2SeqRev.Runs.Config;
 
 namespace Seq2SeqRev.Benchmarks;
 

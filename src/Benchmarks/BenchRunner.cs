@@ -13,13 +13,14 @@
 // average is read just before the warm-up and after the last measurement.
 using System.Diagnostics;
 using Seq2SeqRev.Cli;
-using Seq2SeqRev.Training.Config;
-using Seq2SeqRev.Training.Data;
-using Seq2SeqRev.Training.Memory;
 using Seq2SeqRev.Model.Search;
-using Seq2SeqRev.Training;
-using Seq2SeqRev.Translation;
 using Seq2SeqRev.Reversible;
+using Seq2SeqRev.Runs.Config;
+using Seq2SeqRev.Runs.Data;
+using Seq2SeqRev.Training;
+using Seq2SeqRev.Training.Data;
+using Seq2SeqRev.Memory;
+using Seq2SeqRev.Translation;
 using TorchSharp;
 
 namespace Seq2SeqRev.Benchmarks;

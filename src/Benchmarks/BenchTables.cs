@@ -4,7 +4,7 @@
 // (sentences/s and ratios per search). Guarantees: the numbers are those of BenchReport.ToJson, rounded for reading.
 using System.Globalization;
 using Seq2SeqRev.Cli;
-using Seq2SeqRev.Training.Config;
+using Seq2SeqRev.Runs.Config;
 using Spectre.Console;
 
 namespace Seq2SeqRev.Benchmarks;

@@ -1,3 +1,5 @@
+// CliRunner: the command-line conventions of both executables. Guarantees: usage lines name the launcher; a parse
+// error or user error is one line on stderr and exit 2; other failures exit 1; the native library is checked first.
 using System.CommandLine;
 using System.CommandLine.Help;
 using System.Text.RegularExpressions;

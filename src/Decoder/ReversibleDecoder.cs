@@ -2,7 +2,7 @@
 // the encoder's memory bank, and the decoder's reversal. No input feeding, so the recurrence never sees attention and
 // the decoder reverses without attention contexts (MacKay et al. 2018 §3).
 // Guarantees: the forward pass for reversal (Forward) keeps only the stack's tape (final state, sealed buffer), the
-// target input ids and the masks, each compactly (DecoderTape); Reverse walks back from the last step in blocks of K steps, rebuilding every state exactly,
+// target input ids and the masks, each compactly (SequenceTape); Reverse walks back from the last step in blocks of K steps, rebuilding every state exactly,
 // and for each block computes the attentional vectors of the reconstructed top outputs (output mask, attention over the
 // bank) in one batch and hands them to the caller's loss (the generator and cross-entropy live in the model); it
 // returns the gradient of the initial state (for the encoder's final state) and of the memory bank, equal (to float
@@ -13,13 +13,13 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace Seq2SeqRev.Decoder;
+namespace Seq2SeqRev.Decoders;
 
 /// <summary>The loss of decoder steps <c>firstStep</c> … <c>firstStep</c> + K − 1 given their attentional vectors
 /// [B, K, H] (a scalar with graph), or null.</summary>
 public delegate Tensor? AttentionalLoss(int firstStep, Tensor attentional);
 
-public sealed class ReversibleDecoder : nn.Module
+public sealed class ReversibleDecoder : nn.Module, IAttentionalDecoder
 {
     private readonly Embedding embedding;
     private readonly ReversibleRnn rnn;
@@ -44,23 +44,16 @@ public sealed class ReversibleDecoder : nn.Module
     /// <summary>The step-input function over decoder inputs [T, B] ([BOS, y1..yn] padded).</summary>
     public Func<int, Tensor> Inputs(Tensor tgtIn, Tensor? mask) => t => Embed(tgtIn[t], mask);
 
-    /// <summary>Attentional vectors [B, T, H] of queries [B, T, H] (top outputs, output mask already applied).</summary>
-    public Tensor Attend(Tensor queries, Tensor bank, Tensor srcMask) => attention.forward(queries, bank, srcMask);
-
-    /// <summary><see cref="Attend"/>, and the attention weights [B, T, S] behind each vector.</summary>
-    public (Tensor Attentional, Tensor Weights) AttendWithWeights(Tensor queries, Tensor bank, Tensor srcMask) =>
-        attention.ForwardWithWeights(queries, bank, srcMask);
-
     /// <summary>Ordinary autograd (straight-through fixed point) from <paramref name="initial"/>: the top output
     /// [B, H] of every step, with graph.</summary>
-    public List<Tensor> ForwardWithGraph(Tensor tgtIn, Tensor lengths, int steps, DecoderDropout m, RnnState initial) =>
+    public List<Tensor> ForwardWithGraph(Tensor tgtIn, Tensor lengths, int steps, SequenceDropout m, RnnState initial) =>
         rnn.ForwardWithGraph(Inputs(tgtIn, m.Embedding), steps, lengths, initial, m.Layers).Outputs;
 
     /// <summary>One inference step of every layer (no gradients, no buffer).</summary>
     public RnnState Step(Tensor previousTokens, RnnState state) => rnn.Step(Embed(previousTokens, null), state);
 
     /// <summary>Forward pass for training by reversal from the encoder's final state (no gradients).</summary>
-    public DecoderTape Forward(Tensor tgtIn, Tensor lengths, int steps, DecoderDropout m, RnnState initial) =>
+    public SequenceTape Forward(Tensor tgtIn, Tensor lengths, int steps, SequenceDropout m, RnnState initial) =>
         new(rnn.Forward(Inputs(tgtIn, m.Embedding), steps, lengths, initial, m.Layers), tgtIn, m, VocabSize);
 
     /// <summary>
@@ -71,16 +64,16 @@ public sealed class ReversibleDecoder : nn.Module
     /// initial state rebuilt bit for bit (= the encoder's final state; the caller owns it) and dL/d(bank) (taken from the
     /// bank).
     /// </summary>
-    public (Tensor[][] InitialGrad, RnnState Initial, Tensor BankGrad) Reverse(DecoderTape tape, Tensor bank, Tensor srcMask, AttentionalLoss loss, int block = 1)
+    public (Tensor[][] InitialGrad, RnnState Initial, Tensor BankGrad) Reverse(SequenceTape tape, Tensor bank, Tensor srcMask, AttentionalLoss loss, int block = 1)
     {
-        Tensor? BlockLoss(int firstStep, Tensor outputs)
+        Tensor? LossFromTopOutputs(int firstStep, Tensor outputs)
         {
             using var phase = PhaseProfiler.Measure(Phase.Attention);
-            var queries = LockedDropout.Apply(outputs, tape.Dropout.Output).transpose(0, 1);
-            return loss(firstStep, Attend(queries, bank, srcMask));
+            var queries = LockedDropout.Apply(outputs, tape.Dropout.Top).transpose(0, 1);
+            return loss(firstStep, this.Attend(queries, bank, srcMask));
         }
-        var reversal = rnn.Backward(tape.Rnn, Inputs(tape.TgtIn, tape.Dropout.Embedding), block, BlockLoss,
-            inputGradient: (t, grad) => LockedDropout.EmbedBackward(embedding, tape.TgtIn[t], tape.Dropout.Embedding, grad),
+        var reversal = rnn.Backward(tape.Rnn, Inputs(tape.Ids, tape.Dropout.Embedding), block, LossFromTopOutputs,
+            inputGradient: (t, grad) => LockedDropout.EmbedBackward(embedding, tape.Ids[t], tape.Dropout.Embedding, grad),
             keepInitial: true);
         var bankGrad = bank.grad ?? zeros_like(bank);
         return (reversal.InitialGradients, reversal.RebuiltInitial!, bankGrad);
@@ -94,12 +87,12 @@ public sealed class ReversibleDecoder : nn.Module
     /// place. <paramref name="loss"/> gets the attentional vectors as a leaf [B, K, H] and returns a scalar with graph to
     /// them. Returns dL/d(initial state) [layer][part] and the rebuilt initial state (as <see cref="Reverse"/>).
     /// </summary>
-    public ReversalResult ReverseStreaming(DecoderTape tape, ChunkedBank bank, Tensor srcMask, AttentionalLoss loss, int block, int chunk)
+    public ReversalResult ReverseStreaming(SequenceTape tape, ChunkedBank bank, Tensor srcMask, AttentionalLoss loss, int block, int chunk)
     {
-        Tensor? BlockLoss(int firstStep, Tensor outputs)
+        Tensor? LossFromTopOutputs(int firstStep, Tensor outputs)
         {
             using var phase = PhaseProfiler.Measure(Phase.Attention);
-            var queries = LockedDropout.Apply(outputs, tape.Dropout.Output).transpose(0, 1);
+            var queries = LockedDropout.Apply(outputs, tape.Dropout.Top).transpose(0, 1);
             Tensor dQueries;
             using (var scope = NewDisposeScope())
             {
@@ -112,51 +105,8 @@ public sealed class ReversibleDecoder : nn.Module
             }
             using (dQueries) return queries.mul(dQueries).sum();
         }
-        return rnn.Backward(tape.Rnn, Inputs(tape.TgtIn, tape.Dropout.Embedding), block, BlockLoss,
-            inputGradient: (t, grad) => LockedDropout.EmbedBackward(embedding, tape.TgtIn[t], tape.Dropout.Embedding, grad),
+        return rnn.Backward(tape.Rnn, Inputs(tape.Ids, tape.Dropout.Embedding), block, LossFromTopOutputs,
+            inputGradient: (t, grad) => LockedDropout.EmbedBackward(embedding, tape.Ids[t], tape.Dropout.Embedding, grad),
             keepInitial: true);
-    }
-}
-
-/// <summary>What the decoder's forward pass for reversal keeps: the stack's tape (final state, sealed buffer), the
-/// decoder input ids [T, B] at the narrowest integer type the vocabulary needs (embeddings are recomputed from them, and the loss
-/// targets derived: PreparedBatch.TargetsFromInputs) and the embedding and output
-/// dropout masks as bits (the between-layer masks are in the stack's tape). <see cref="TgtIn"/> and <see cref="Dropout"/>
-/// restore them (int64 ids, float32 masks, bit-identical) on first use and keep them until disposal.</summary>
-public sealed class DecoderTape : IDisposable
-{
-    private readonly HeldIds _tgtIn;
-    private readonly PackedMask? _embedding, _output;
-    private DecoderDropout? _dropout;
-
-    public DecoderTape(ReversalTape rnn, Tensor tgtIn, DecoderDropout dropout, long vocabSize)
-    {
-        Rnn = rnn;
-        _tgtIn = new HeldIds(tgtIn, vocabSize);
-        _embedding = PackedMask.Pack(dropout.Embedding);
-        _output = PackedMask.Pack(dropout.Output);
-    }
-
-    public ReversalTape Rnn { get; }
-    /// <summary>The decoder input ids [T, B] as int64 (restored on first use).</summary>
-    public Tensor TgtIn => _tgtIn.Wide;
-    /// <summary>The batch's masks, float32 (restored on first use).</summary>
-    public DecoderDropout Dropout => _dropout ??= new DecoderDropout(
-        _embedding?.Expand().DetachFromDisposeScope(), Rnn.LayerInputMasks ?? [], _output?.Expand().DetachFromDisposeScope());
-    /// <summary>The decoder input ids as held.</summary>
-    public long TgtInBitsHeld => _tgtIn.BitsHeld;
-    /// <summary>Every dropout mask as held (embedding, output and the stack's between-layer masks).</summary>
-    public long MaskBitsHeld => PackedMask.BitsOf(_embedding) + PackedMask.BitsOf(_output) + Rnn.LayerMaskBits;
-    /// <summary>Elements of every dropout mask (their floor: one bit each).</summary>
-    public long MaskElements => PackedMask.ElementsOf(_embedding) + PackedMask.ElementsOf(_output) + Rnn.LayerMaskElements;
-
-    public void Dispose()
-    {
-        Rnn.Dispose();
-        _tgtIn.Dispose();
-        _embedding?.Dispose();
-        _output?.Dispose();
-        _dropout?.Embedding?.Dispose();
-        _dropout?.Output?.Dispose();
     }
 }

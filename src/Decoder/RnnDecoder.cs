@@ -9,9 +9,9 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace Seq2SeqRev.Decoder;
+namespace Seq2SeqRev.Decoders;
 
-public sealed class RnnDecoder : nn.Module
+public sealed class RnnDecoder : nn.Module, IAttentionalDecoder
 {
     private readonly Embedding embedding;
     private readonly ModuleList<nn.Module> layers;
@@ -39,13 +39,6 @@ public sealed class RnnDecoder : nn.Module
     public GlobalAttention Attention => attention;
 
     public Tensor Embed(Tensor ids, Tensor? mask) => LockedDropout.Embed(embedding, ids, mask);
-
-    /// <summary>Attentional vectors [B, T, H] of queries [B, T, H] (top outputs, output mask already applied).</summary>
-    public Tensor Attend(Tensor queries, Tensor bank, Tensor srcMask) => attention.forward(queries, bank, srcMask);
-
-    /// <summary><see cref="Attend"/>, and the attention weights [B, T, S] behind each vector.</summary>
-    public (Tensor Attentional, Tensor Weights) AttendWithWeights(Tensor queries, Tensor bank, Tensor srcMask) =>
-        attention.ForwardWithWeights(queries, bank, srcMask);
 
     /// <summary>One step of every layer: x [B, E] (already embedded), state [layer][part] [B, H]; rows where
     /// <paramref name="active"/> is false keep their state.</summary>

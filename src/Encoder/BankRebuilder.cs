@@ -9,15 +9,15 @@ using Seq2SeqRev.Reversible;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Seq2SeqRev.Encoder;
+namespace Seq2SeqRev.Encoders;
 
 public sealed class BankRebuilder : IDisposable
 {
     private readonly ReversibleEncoder _encoder;
-    private readonly EncoderTape _tape;
+    private readonly SequenceTape _tape;
     private Tensor? _savedGrad;
 
-    internal BankRebuilder(ReversibleEncoder encoder, EncoderTape tape)
+    internal BankRebuilder(ReversibleEncoder encoder, SequenceTape tape)
     {
         _encoder = encoder;
         _tape = tape;
@@ -37,9 +37,9 @@ public sealed class BankRebuilder : IDisposable
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var layout = _encoder.Bank;
-        var embedded = layout.UsesEmbedding ? _encoder.Embed(_tape.Src.narrow(0, start, length), _tape.Dropout.Embedding) : null;
+        var embedded = layout.UsesEmbedding ? _encoder.Embed(_tape.Ids.narrow(0, start, length), _tape.Dropout.Embedding) : null;
         var hidden = layout.HiddenColumns > 0 ? _encoder.Rnn.Format.ToFloat(_tape.Rnn.Saved!.narrow(0, 1 + start, length)) : null;
-        return layout.Assemble(embedded, hidden, _tape.Dropout.Bank).MoveToOuterDisposeScope();
+        return layout.Assemble(embedded, hidden, _tape.Dropout.Top).MoveToOuterDisposeScope();
     }
 
     /// <summary>Routes dL/d(rows <paramref name="start"/> … + <paramref name="length"/> − 1) [B, n, C], consuming it (its
@@ -56,11 +56,11 @@ public sealed class BankRebuilder : IDisposable
             // [B, E] multiplies each row's positions, then the rows go into the embedding's gradient at ids [B, n].
             var embeddingGrad = grad.narrow(2, 0, e);
             if (_tape.Dropout.Embedding is { } mask) embeddingGrad.mul_(mask.unsqueeze(1));
-            _encoder.EmbedBackward(_tape.Src.narrow(0, start, length).t(), null, embeddingGrad);
+            _encoder.EmbedBackward(_tape.Ids.narrow(0, start, length).t(), null, embeddingGrad);
         }
         if (_savedGrad is not null)
             _savedGrad.narrow(0, start, length).add_(
-                LockedDropout.Apply(grad.narrow(2, e, layout.HiddenColumns).transpose(0, 1), _tape.Dropout.Bank), Scalars.UnitAlpha);
+                LockedDropout.Apply(grad.narrow(2, e, layout.HiddenColumns).transpose(0, 1), _tape.Dropout.Top), Scalars.UnitAlpha);
     }
 
     /// <summary>The accumulated dL/d(saved columns) [S, B, k] (the caller owns it), or null without saved columns.</summary>

@@ -1,10 +1,9 @@
 // MemoryBank: what an encoder keeps for attention (the paper's "memory bank") and how wide it is.
 // Guarantees: one place decides the bank's layout — [embedding columns][hidden columns] — for every encoder;
-// EncoderDropout carries the batch's locked masks of an encoder (drawn once per batch, reused in every pass).
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Seq2SeqRev.Encoder;
+namespace Seq2SeqRev.Encoders;
 
 /// <summary>The attention memory: the whole top hidden state ("300H"), a slice of it ("20H"), the source
 /// embeddings ("Emb") or both ("Emb+20H"). Baseline encoders attend over the whole hidden state only.</summary>
@@ -35,11 +34,4 @@ public readonly record struct MemoryBankLayout(MemoryBankKind Kind, int Embeddin
         if (hidden is not null) parts.Add(Reversible.LockedDropout.Apply(hidden, hiddenMask));
         return (parts.Count == 1 ? parts[0] : cat(parts, -1)).transpose(0, 1);
     }
-}
-
-/// <summary>One batch's locked dropout masks of an encoder ([B, dim] each; null = none): on the embeddings, on the
-/// input of every layer (index = layer; layer 0 has none) and on the bank's hidden columns.</summary>
-public sealed record EncoderDropout(Tensor? Embedding, IReadOnlyList<Tensor?> Layers, Tensor? Bank)
-{
-    public static readonly EncoderDropout None = new(null, [], null);
 }

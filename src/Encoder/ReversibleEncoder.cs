@@ -1,7 +1,7 @@
 // ReversibleEncoder: embedding + ReversibleRnn (RevGRU/RevLSTM stack) and its reversal, the encoder of the paper.
 // Guarantees: the forward pass for reversal (Forward) keeps no per-step hidden state — only the stack's tape (final
 // state, sealed information buffer, the saved top-layer columns of every step), the source ids and the masks, each
-// compactly (EncoderTape); the
+// compactly (SequenceTape); the
 // memory bank is rebuilt from recomputed embeddings (Embed is deterministic given ids and the locked mask) and the
 // saved columns; Reverse takes the bank's gradient (embedding part and hidden-column part) and the gradient of the
 // final state, and leaves every parameter's gradient in .grad equal (to float rounding) to ordinary backprop through
@@ -12,7 +12,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace Seq2SeqRev.Encoder;
+namespace Seq2SeqRev.Encoders;
 
 public sealed class ReversibleEncoder : nn.Module
 {
@@ -50,11 +50,11 @@ public sealed class ReversibleEncoder : nn.Module
     private Tensor HiddenColumnsOf(Tensor output) => Bank.HiddenColumns == HiddenSize ? output : output.narrow(1, 0, Bank.HiddenColumns);
 
     /// <summary>Ordinary autograd (straight-through fixed point): the bank [B, S, C] and the final state, with graph.</summary>
-    public (Tensor Bank, RnnState Final) ForwardWithGraph(Tensor src, Tensor lengths, int steps, EncoderDropout m)
+    public (Tensor Bank, RnnState Final) ForwardWithGraph(Tensor src, Tensor lengths, int steps, SequenceDropout m)
     {
         var (outputs, final) = rnn.ForwardWithGraph(Inputs(src, m.Embedding), steps, lengths, rnn.ZeroState((int)src.shape[1]), m.Layers);
         var bank = Bank.Assemble(Bank.UsesEmbedding ? Embed(src, m.Embedding) : null,
-            Bank.HiddenColumns > 0 ? stack(outputs.Select(HiddenColumnsOf)) : null, m.Bank);
+            Bank.HiddenColumns > 0 ? stack(outputs.Select(HiddenColumnsOf)) : null, m.Top);
         return (bank, final);
     }
 
@@ -77,7 +77,7 @@ public sealed class ReversibleEncoder : nn.Module
 
     /// <summary>Forward pass for training by reversal (no gradients): only the tape survives (the all-zero initial state
     /// is freed here; the reversal rebuilds it).</summary>
-    public EncoderTape Forward(Tensor src, Tensor lengths, int steps, EncoderDropout m)
+    public SequenceTape Forward(Tensor src, Tensor lengths, int steps, SequenceDropout m)
     {
         using var initial = rnn.ZeroState((int)src.shape[1]);
         return new(rnn.Forward(Inputs(src, m.Embedding), steps, lengths, initial, m.Layers), src, m, VocabSize);
@@ -85,14 +85,14 @@ public sealed class ReversibleEncoder : nn.Module
 
     /// <summary>The memory bank [B, S, C] rebuilt once from the tape as a leaf that requires grad: recomputed
     /// embeddings and the saved columns (the pieces it is built from are freed at once).</summary>
-    public Tensor MemoryBank(EncoderTape tape)
+    public Tensor MemoryBank(SequenceTape tape)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var steps = tape.Rnn.Steps;
-        var embedded = Bank.UsesEmbedding ? Embed(tape.Src, tape.Dropout.Embedding) : null;
+        var embedded = Bank.UsesEmbedding ? Embed(tape.Ids, tape.Dropout.Embedding) : null;
         var hidden = Bank.HiddenColumns > 0 ? rnn.Format.ToFloat(tape.Rnn.Saved!.narrow(0, 1, steps)) : null;
-        return Bank.Assemble(embedded, hidden, tape.Dropout.Bank).contiguous().requires_grad_(true).MoveToOuterDisposeScope();
+        return Bank.Assemble(embedded, hidden, tape.Dropout.Top).contiguous().requires_grad_(true).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -101,10 +101,10 @@ public sealed class ReversibleEncoder : nn.Module
     /// stack's reversal, which starts from <paramref name="finalGrad"/> (dL/d final state, [layer][part]) and sends each
     /// step's input gradient into the embedding. Parameter gradients accumulate in .grad; the tape's buffer is emptied
     /// and checked. The stack's reversal starts from the final state the tape holds or, once it was taken
-    /// (<see cref="EncoderTape.TakeFinal"/>), from <paramref name="final"/> (exactly that state, e.g. rebuilt by the
+    /// (<see cref="SequenceTape.TakeFinal"/>), from <paramref name="final"/> (exactly that state, e.g. rebuilt by the
     /// decoder's reversal; consumed).
     /// </summary>
-    public void Reverse(EncoderTape tape, Tensor bankGrad, IReadOnlyList<IReadOnlyList<Tensor>> finalGrad, RnnState? final = null,
+    public void Reverse(SequenceTape tape, Tensor bankGrad, IReadOnlyList<IReadOnlyList<Tensor>> finalGrad, RnnState? final = null,
         Action? afterStep = null)
     {
         var e = Bank.EmbeddingColumns;
@@ -116,11 +116,11 @@ public sealed class ReversibleEncoder : nn.Module
                 for (var s0 = 0; s0 < tape.Rnn.Steps; s0 += EmbeddingGradientChunk)
                 {
                     var n = Math.Min(EmbeddingGradientChunk, tape.Rnn.Steps - s0);
-                    LockedDropout.EmbedBackward(embedding, tape.Src.narrow(0, s0, n), tape.Dropout.Embedding,
+                    LockedDropout.EmbedBackward(embedding, tape.Ids.narrow(0, s0, n), tape.Dropout.Embedding,
                         bankGrad.narrow(1, s0, n).narrow(2, 0, e).transpose(0, 1));
                 }
             if (Bank.HiddenColumns > 0)
-                hiddenGrad = LockedDropout.Apply(bankGrad.narrow(2, e, Bank.HiddenColumns).transpose(0, 1), tape.Dropout.Bank).contiguous();
+                hiddenGrad = LockedDropout.Apply(bankGrad.narrow(2, e, Bank.HiddenColumns).transpose(0, 1), tape.Dropout.Top).contiguous();
         }
         ReverseFromSaved(tape, hiddenGrad, finalGrad, final, afterStep);
     }
@@ -134,16 +134,16 @@ public sealed class ReversibleEncoder : nn.Module
     /// <paramref name="afterStep"/> (optional) runs after each reversed step (e.g. housekeeping; it must not touch the
     /// tensors).
     /// </summary>
-    public void ReverseFromSaved(EncoderTape tape, Tensor? savedGrad, IReadOnlyList<IReadOnlyList<Tensor>> finalGrad, RnnState? final = null,
+    public void ReverseFromSaved(SequenceTape tape, Tensor? savedGrad, IReadOnlyList<IReadOnlyList<Tensor>> finalGrad, RnnState? final = null,
         Action? afterStep = null)
     {
         Func<int, Tensor, Tensor?>? columnLoss = savedGrad is null ? null : (t, top) => HiddenColumnsOf(top).mul(savedGrad[t]).sum();
         Tensor[][] initialGrad;
         using (PhaseProfiler.Measure(Phase.EncoderReverse))
-            initialGrad = rnn.Backward(tape.Rnn, Inputs(tape.Src, tape.Dropout.Embedding), columnLoss, finalGrad,
+            initialGrad = rnn.Backward(tape.Rnn, Inputs(tape.Ids, tape.Dropout.Embedding), columnLoss, finalGrad,
                 inputGradient: (t, grad) =>
                 {
-                    LockedDropout.EmbedBackward(embedding, tape.Src[t], tape.Dropout.Embedding, grad);
+                    LockedDropout.EmbedBackward(embedding, tape.Ids[t], tape.Dropout.Embedding, grad);
                     afterStep?.Invoke();
                 },
                 start: final).InitialGradients;
@@ -152,57 +152,8 @@ public sealed class ReversibleEncoder : nn.Module
     }
 
     /// <summary>The memory bank of <paramref name="tape"/> read chunk by chunk (for streamed attention).</summary>
-    public BankRebuilder Rebuilder(EncoderTape tape) => new(this, tape);
+    public BankRebuilder Rebuilder(SequenceTape tape) => new(this, tape);
 
     /// <summary>dL/d(embedding rows of <paramref name="ids"/>) = <paramref name="grad"/> ⊙ mask into the embedding's .grad.</summary>
     internal void EmbedBackward(Tensor ids, Tensor? mask, Tensor grad) => LockedDropout.EmbedBackward(embedding, ids, mask, grad);
-}
-
-/// <summary>What the encoder's forward pass for reversal keeps: the stack's tape (final state until the decoder's
-/// reversal can rebuild it, sealed buffer, saved columns), the source ids [S, B] at the narrowest integer type the
-/// vocabulary needs (embeddings are recomputed from them) and the embedding and bank dropout masks as bits (the
-/// between-layer masks are in the stack's tape). <see cref="Src"/> and <see cref="Dropout"/> restore them (int64 ids, float32
-/// masks, bit-identical) on first use and keep them until disposal; <see cref="SrcBitsHeld"/> and <see cref="MaskBitsHeld"/>
-/// count what is held before that.</summary>
-public sealed class EncoderTape : IDisposable
-{
-    private readonly HeldIds _src;
-    private readonly PackedMask? _embedding, _bank;
-    private EncoderDropout? _dropout;
-
-    public EncoderTape(ReversalTape rnn, Tensor src, EncoderDropout dropout, long vocabSize)
-    {
-        Rnn = rnn;
-        _src = new HeldIds(src, vocabSize);
-        _embedding = PackedMask.Pack(dropout.Embedding);
-        _bank = PackedMask.Pack(dropout.Bank);
-    }
-
-    public ReversalTape Rnn { get; }
-    /// <summary>The source ids [S, B] as int64 (restored on first use).</summary>
-    public Tensor Src => _src.Wide;
-    /// <summary>The batch's masks, float32 (restored on first use).</summary>
-    public EncoderDropout Dropout => _dropout ??= new EncoderDropout(
-        _embedding?.Expand().DetachFromDisposeScope(), Rnn.LayerInputMasks ?? [], _bank?.Expand().DetachFromDisposeScope());
-    /// <summary>The source ids as held.</summary>
-    public long SrcBitsHeld => _src.BitsHeld;
-    /// <summary>Every dropout mask as held (embedding, bank and the stack's between-layer masks).</summary>
-    public long MaskBitsHeld => PackedMask.BitsOf(_embedding) + PackedMask.BitsOf(_bank) + Rnn.LayerMaskBits;
-    /// <summary>Elements of every dropout mask (their floor: one bit each).</summary>
-    public long MaskElements => PackedMask.ElementsOf(_embedding) + PackedMask.ElementsOf(_bank) + Rnn.LayerMaskElements;
-    /// <summary>The final state of every layer (the decoder's initial state), int64 parts in the caller's scope.</summary>
-    public RnnState Final => Rnn.Final;
-    /// <summary>The final state (the caller owns it); the tape stops holding it, so <see cref="ReversibleEncoder.Reverse"/>
-    /// must be given it back (the decoder's reversal rebuilds it exactly).</summary>
-    public RnnState TakeFinal() => Rnn.TakeFinal();
-
-    public void Dispose()
-    {
-        Rnn.Dispose();
-        _src.Dispose();
-        _embedding?.Dispose();
-        _bank?.Dispose();
-        _dropout?.Embedding?.Dispose();
-        _dropout?.Bank?.Dispose();
-    }
 }

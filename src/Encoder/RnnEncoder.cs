@@ -10,7 +10,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace Seq2SeqRev.Encoder;
+namespace Seq2SeqRev.Encoders;
 
 public sealed class RnnEncoder : nn.Module
 {
@@ -43,10 +43,10 @@ public sealed class RnnEncoder : nn.Module
 
     /// <summary>The memory bank [B, S, H]: the top outputs [S, B, H] with the bank mask (the reference code applies
     /// the output dropout to the attention memory).</summary>
-    public static Tensor MemoryBank(Tensor outputs, EncoderDropout m) => LockedDropout.Apply(outputs, m.Bank).transpose(0, 1);
+    public static Tensor MemoryBank(Tensor outputs, SequenceDropout m) => LockedDropout.Apply(outputs, m.Top).transpose(0, 1);
 
     /// <summary>Fused run over src [S, B] with lengths [B] (int64, ≥ 1). Returns top outputs [S, B, H] and final states.</summary>
-    public (Tensor Outputs, Tensor[][] Final) Forward(Tensor src, Tensor lengths, EncoderDropout m)
+    public (Tensor Outputs, Tensor[][] Final) Forward(Tensor src, Tensor lengths, SequenceDropout m)
     {
         var steps = src.shape[0];
         var layerMasks = m.Layers;

@@ -1,3 +1,6 @@
+// FixedPoint: the fixed-point format of reversible hidden states and keep gates. Guarantees: deterministic
+// float ⇄ integer conversions (the same floats give the same integers in every pass); states outside the signed
+// 32-bit container raise StateRangeException; quantized keep gates are at least 1.
 using TorchSharp;
 using static TorchSharp.torch;
 

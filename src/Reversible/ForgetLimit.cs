@@ -1,3 +1,5 @@
+// ForgetLimit: the maximum bits a keep gate may forget per multiply (1, 2, 3, 5 or none). Guarantees: z ≥ 2^−k for a
+// limit of k bits; anything else is refused when parsed.
 namespace Seq2SeqRev.Reversible;
 
 /// <summary>

@@ -1,3 +1,6 @@
+// InformationBuffer: the bits forgetting multiplies destroy, per unit. Guarantees: every multiply h ← h·z is undone
+// bit for bit in reverse order; only units that overflow spill a chunk; ActualBits and OptimalBits count what is held
+// and its information-theoretic minimum.
 using TorchSharp;
 using static TorchSharp.torch;
 

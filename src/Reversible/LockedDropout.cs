@@ -1,3 +1,5 @@
+// LockedDropout: the one place locked dropout masks are applied (and the embedding lookup and its backward).
+// Guarantees: the forward, reverse and recompute passes apply a mask identically; a null mask is no dropout.
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 

@@ -1,3 +1,6 @@
+// RevGRUCell: the reversible GRU cell (MacKay et al. 2018 §3) in fixed point. Guarantees: Reverse rebuilds the
+// previous state bit for bit from the next state and the information buffer; gates are evaluated identically in
+// the forward, reverse and recompute passes.
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

@@ -1,3 +1,6 @@
+// RevLSTMCell: the reversible LSTM cell (MacKay et al. 2018 §3.2) in fixed point. Guarantees: Reverse rebuilds the
+// previous state [h1, h2, c1, c2] bit for bit from the next state and the information buffer; an out-of-range state
+// is reported (StateRangeException), never wrapped.
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

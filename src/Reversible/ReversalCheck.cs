@@ -1,3 +1,6 @@
+// ReversalCheck: forward then reverse random masked sequences through a random reversible stack. Guarantees: every
+// rebuilt state is compared with the recorded forward state bit for bit (recorded only here, never in training), and
+// the tape's bit counts are reported beside.
 using System.Diagnostics;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -118,8 +121,8 @@ public static class ReversalCheck
         });
         var reverseSeconds = clock.Elapsed.TotalSeconds;
         foreach (var r in recorded[0]) r.Dispose();
-        var result = new ReversalCheckResult(o, mismatched == 0, mismatched, tape.BaselineBits, tape.ActualBits,
-            tape.OptimalBits, tape.ReferenceSchemeBits, forwardSeconds, reverseSeconds);
+        var result = new ReversalCheckResult(o, mismatched == 0, mismatched, tape.Bits.BaselineBits, tape.Bits.ActualBits,
+            tape.Bits.OptimalBits, tape.Bits.ReferenceSchemeBits, forwardSeconds, reverseSeconds);
         tape.Dispose();
         return result;
     }

@@ -15,10 +15,7 @@ namespace Seq2SeqRev.Reversible;
 /// lengths at the narrowest integer type the steps need and the between-layer dropout masks at one bit per element
 /// (<see cref="PackedMask"/>). What reversal reads is restored bit for bit on first use (<see cref="Saved"/>,
 /// <see cref="LayerInputMasks"/>). The tape owns all of it (nothing in a dispose scope).
-/// Memory accounting in the paper's convention: baseline = 32 bits per hidden value per step (h and c for LSTM) over the
-/// padded batch, saved columns at 32 bits over [T+1, B, k] (<see cref="SavedBits"/>). The held parts as stored:
-/// <see cref="FinalStateBits"/>, <see cref="BufferRegisterBits"/>, <see cref="BufferChunkBits"/>,
-/// <see cref="BufferFlagBits"/>, <see cref="SavedBitsHeld"/>, <see cref="LengthsBits"/>, <see cref="LayerMaskBits"/>.
+/// Its bit counts, part by part, are one snapshot value: <see cref="Bits"/>.
 /// </summary>
 public sealed class ReversalTape : IDisposable
 {
@@ -30,6 +27,9 @@ public sealed class ReversalTape : IDisposable
     private Tensor? _saved;
     private readonly PackedMask?[]? _layerMasksPacked;
     private IReadOnlyList<Tensor?>? _layerMasks;
+    private readonly long _finalStateValues, _finalStateFloorBits, _bufferRegisterBits, _bufferChunkBits, _bufferFlagBits;
+    private readonly long _realSteps, _savedBits;
+    private readonly long? _referenceSchemeBits;
 
     /// <param name="rnn">The stack that ran the forward pass.</param>
     /// <param name="steps">Time steps run.</param>
@@ -48,20 +48,20 @@ public sealed class ReversalTape : IDisposable
         Steps = steps;
         Batch = batch;
         _final = final;
-        FinalStateValues = final.Values;
-        FinalStateFloorBits = final.FloorBits;
-        BufferRegisterBits = buffer.PackedRegisterBits;
-        BufferChunkBits = buffer.ChunkBitsHeld;
-        BufferFlagBits = buffer.MultiplyFlagBits;
+        _finalStateValues = final.Values;
+        _finalStateFloorBits = final.FloorBits;
+        _bufferRegisterBits = buffer.PackedRegisterBits;
+        _bufferChunkBits = buffer.ChunkBitsHeld;
+        _bufferFlagBits = buffer.MultiplyFlagBits;
         Buffer = buffer;
         using (var scope = torch.NewDisposeScope())
         {
             Lengths = lengths?.to(IntegerStorage.Narrowest(steps)).DetachFromDisposeScope();
-            RealSteps = lengths is null ? (long)steps * batch : lengths.sum().item<long>();
+            _realSteps = lengths is null ? (long)steps * batch : lengths.sum().item<long>();
             if (saved is not null)
             {
                 _savedShape = saved.shape;
-                SavedBits = 32L * saved.numel();
+                _savedBits = 32L * saved.numel();
                 _savedPacked = PackedInts.Pack(RealRows(saved));
                 saved.Dispose();
             }
@@ -69,7 +69,7 @@ public sealed class ReversalTape : IDisposable
         _layerMasksPacked = layerInputMasks?.Select(PackedMask.Pack).ToArray();
         _bufferBits = buffer.ActualBits;
         _optimalBufferBits = buffer.OptimalBits;
-        ReferenceSchemeBits = buffer.ReferenceSchemeBits is long r ? r + SavedBits : null;
+        _referenceSchemeBits = buffer.ReferenceSchemeBits is long r ? r + _savedBits : null;
     }
 
     /// <summary>The stack that wrote this tape.</summary>
@@ -110,45 +110,33 @@ public sealed class ReversalTape : IDisposable
         return f;
     }
 
-    /// <summary>Bits of the final state held now: its packed bytes (<see cref="CompactState"/>), 0 once taken.</summary>
-    public long FinalStateBits => _final?.Bits ?? 0;
-    /// <summary>Values in the final state (layers × parts × batch × H/2).</summary>
-    public long FinalStateValues { get; }
-    /// <summary>The final state's values at their units' widths, without headers (the floor of its packing).</summary>
-    public long FinalStateFloorBits { get; }
-    /// <summary>The buffer's packed final registers and chunk counts (<see cref="InformationBuffer.PackedRegisterBits"/>).</summary>
-    public long BufferRegisterBits { get; }
-    /// <summary>The buffer's spilled 32-bit chunks (<see cref="InformationBuffer.ChunkBitsHeld"/>).</summary>
-    public long BufferChunkBits { get; }
-    /// <summary>One bit per buffered multiply (<see cref="InformationBuffer.MultiplyFlagBits"/>).</summary>
-    public long BufferFlagBits { get; }
-    /// <summary>The lengths [B] as held, at their element size; 0 without lengths.</summary>
-    public long LengthsBits => Lengths is null ? 0 : Lengths.numel() * Lengths.element_size() * 8;
-    /// <summary>Steps actually run (Σ lengths, or steps × batch without lengths): the unpadded step count.</summary>
-    public long RealSteps { get; }
-    /// <summary>The between-layer dropout masks as held (bits, see <see cref="PackedMask.Bits"/>).</summary>
-    public long LayerMaskBits => _layerMasksPacked?.Sum(m => m?.Bits ?? 0) ?? 0;
-    /// <summary>The between-layer dropout masks' elements (their floor at one bit each).</summary>
-    public long LayerMaskElements => _layerMasksPacked?.Sum(m => m is null ? 0 : m.Rows * m.Dim) ?? 0;
-
-    /// <summary>What backpropagation would keep: 32 bits per hidden value per step over the padded batch (h and c for
-    /// LSTM), every layer.</summary>
-    public long BaselineBits => 32L * Steps * Batch * Rnn.HiddenSize * Rnn.Layers * (Rnn.Kind == ReversibleCellKind.RevLSTM ? 2 : 1);
-    /// <summary>The baseline over the steps actually run: 32 bits per hidden value (h and c for LSTM) of every layer at
-    /// every unpadded step — the hidden states ordinary backprop of a packed sequence keeps.</summary>
-    public long BaselineBitsUnpadded => 32L * RealSteps * Rnn.HiddenSize * Rnn.Layers * (Rnn.Kind == ReversibleCellKind.RevLSTM ? 2 : 1);
-    /// <summary>The saved columns in the paper's convention: 32 bits over [T+1, B, k].</summary>
-    public long SavedBits { get; }
-    /// <summary>The saved columns as held: the packed real steps (<see cref="PackedInts.Bits"/>).</summary>
-    public long SavedBitsHeld => _savedPacked?.Bits ?? 0;
-    /// <summary>The saved columns' real steps at their units' widths, without headers (the floor of their packing).</summary>
-    public long SavedFloorBits => _savedPacked?.FloorBits ?? 0;
-    /// <summary>The paper's actual: the sealed buffer plus the saved columns at 32 bits (snapshot at seal time).</summary>
-    public long ActualBits => _bufferBits + SavedBits;
-    /// <summary>The information-theoretic minimum: the buffer's Σ −log2 z (snapshot at seal time) plus the saved columns.</summary>
-    public double OptimalBits => _optimalBufferBits + SavedBits;
-    /// <summary>The reference code's whole-batch 64-bit scheme on the same run (when tracked), plus saved columns.</summary>
-    public long? ReferenceSchemeBits { get; }
+    /// <summary>What the tape holds now, in bits, part by part (a snapshot: <see cref="TapeBits"/>).</summary>
+    public TapeBits Bits
+    {
+        get
+        {
+            var hiddenValues = (long)Rnn.HiddenSize * Rnn.Layers * (Rnn.Kind == ReversibleCellKind.RevLSTM ? 2 : 1);
+            return new TapeBits(
+                FinalStateBits: _final?.Bits ?? 0,
+                FinalStateValues: _finalStateValues,
+                FinalStateFloorBits: _finalStateFloorBits,
+                BufferRegisterBits: _bufferRegisterBits,
+                BufferChunkBits: _bufferChunkBits,
+                BufferFlagBits: _bufferFlagBits,
+                LengthsBits: Lengths is null ? 0 : Lengths.numel() * Lengths.element_size() * 8,
+                RealSteps: _realSteps,
+                LayerMaskBits: _layerMasksPacked?.Sum(m => m?.Bits ?? 0) ?? 0,
+                LayerMaskElements: _layerMasksPacked?.Sum(m => m is null ? 0 : m.Rows * m.Dim) ?? 0,
+                BaselineBits: 32L * Steps * Batch * hiddenValues,
+                BaselineBitsUnpadded: 32L * _realSteps * hiddenValues,
+                SavedBits: _savedBits,
+                SavedBitsHeld: _savedPacked?.Bits ?? 0,
+                SavedFloorBits: _savedPacked?.FloorBits ?? 0,
+                ActualBits: _bufferBits + _savedBits,
+                OptimalBits: _optimalBufferBits + _savedBits,
+                ReferenceSchemeBits: _referenceSchemeBits);
+        }
+    }
 
     /// <summary>Rows whose step is real (t ≤ length: the initial state and every step run), as [N, k], in (t, b) order.</summary>
     private Tensor RealRows(Tensor saved)

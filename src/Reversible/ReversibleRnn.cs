@@ -152,7 +152,7 @@ public sealed partial class ReversibleRnn : nn.Module
     /// <paramref name="layerInputMasks"/>: locked dropout masks on the input of layer l ≥ 1 (index = layer, each
     /// [batch, hidden], reused at every step and by the reversal; see <see cref="LockedDropout"/>).
     /// <paramref name="trackReferenceScheme"/> also counts the reference code's 64-bit scheme
-    /// (<see cref="ReversalTape.ReferenceSchemeBits"/>); <paramref name="onState"/>(t, state) sees the state before step t
+    /// (<see cref="TapeBits.ReferenceSchemeBits"/>); <paramref name="onState"/>(t, state) sees the state before step t
     /// (and after the last), e.g. for checks.
     /// </summary>
     /// <exception cref="StateRangeException">A state value left the 32-bit range (lower the learning rate or clip gradients).</exception>

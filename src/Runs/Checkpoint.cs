@@ -7,13 +7,13 @@
 using System.Security.Cryptography;
 using System.Text;
 using Seq2SeqRev.Cli;
-using Seq2SeqRev.Training.Config;
 using Seq2SeqRev.Model;
 using Seq2SeqRev.Model.Tokenization;
+using Seq2SeqRev.Runs.Config;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Seq2SeqRev.Training;
+namespace Seq2SeqRev.Runs;
 
 public sealed class Checkpoint
 {

@@ -5,7 +5,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace Seq2SeqRev.Training;
+namespace Seq2SeqRev.Runs;
 
 public static partial class EpochCheckpoints
 {

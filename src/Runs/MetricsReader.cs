@@ -5,7 +5,7 @@
 using System.Text.Json;
 using Seq2SeqRev.Cli;
 
-namespace Seq2SeqRev.Training;
+namespace Seq2SeqRev.Runs;
 
 public static class MetricsReader
 {

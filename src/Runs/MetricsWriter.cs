@@ -7,7 +7,7 @@
 using System.Text.Json;
 using TorchSharp;
 
-namespace Seq2SeqRev.Training;
+namespace Seq2SeqRev.Runs;
 
 public sealed record ValidationMetrics(
     int Epoch, long Step, double TrainLoss, double ValLoss, double ValPpl, double ValBleu, double LearningRate,

@@ -2,7 +2,7 @@
 // directory: walks up from the executable to Seq2SeqRev.sln, then from the current directory.
 using Seq2SeqRev.Cli;
 
-namespace Seq2SeqRev.Training;
+namespace Seq2SeqRev.Runs;
 
 public static class RepoPaths
 {

@@ -4,7 +4,7 @@
 // line naming the path.
 using Seq2SeqRev.Cli;
 
-namespace Seq2SeqRev.Training;
+namespace Seq2SeqRev.Runs;
 
 public static class RunFolder
 {

@@ -5,7 +5,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace Seq2SeqRev.Training;
+namespace Seq2SeqRev.Runs;
 
 public sealed record TrainerState
 {

@@ -5,7 +5,7 @@
 using System.CommandLine;
 using Seq2SeqRev.Benchmarks;
 using Seq2SeqRev.Cli;
-using Seq2SeqRev.Training.Config;
+using Seq2SeqRev.Runs.Config;
 using Spectre.Console;
 
 namespace Seq2SeqRev.Train;

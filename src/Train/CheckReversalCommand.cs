@@ -1,10 +1,12 @@
+// CheckReversalCommand: `check-reversal` — runs ReversalCheck with the given settings. Guarantees: exit 0 when every
+// state was rebuilt bit for bit, 1 when not, 2 on bad arguments; --json prints the accounting as JSON.
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Seq2SeqRev.Cli;
 using Seq2SeqRev.Model;
 using Seq2SeqRev.Reversible;
-using Seq2SeqRev.Training.Config;
+using Seq2SeqRev.Runs.Config;
 
 namespace Seq2SeqRev.Train;
 

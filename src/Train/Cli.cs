@@ -1,3 +1,5 @@
+// Cli: the training executable's run through CliRunner. Guarantees: a ModelDataException is a one-line user error
+// (exit 2) like a UserError.
 using System.CommandLine;
 using Seq2SeqRev.Cli;
 using Seq2SeqRev.Model;

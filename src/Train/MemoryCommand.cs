@@ -1,13 +1,14 @@
 // MemoryCommand: `seq2seqrev memory --config FILE [--config FILE ...] [--data val|synthetic] [--batch 64]
 // [--seq-lengths 10,25,50,100,200] [--json] [--markdown] [--json-file FILE] [--plot FILE.png] [--checkpoint RUN_DIR_OR_FILE]
 // [--with-checkpointing] [--with-sharded] [--loss-shard N] [--no-measure] [--max-batches N] [--steps N] [key=value ...]`. Thin: parses and checks
-// the arguments (one-line errors, exit 2), then Seq2SeqRev.Training.Memory does the work and the formatting.
+// the arguments (one-line errors, exit 2), then Seq2SeqRev.Memory (src/Memory/Measurement) does the work and the formatting.
 using System.CommandLine;
 using System.Globalization;
 using Seq2SeqRev.Cli;
-using Seq2SeqRev.Training.Config;
-using Seq2SeqRev.Training.Memory;
+using Seq2SeqRev.Runs;
+using Seq2SeqRev.Runs.Config;
 using Seq2SeqRev.Training;
+using Seq2SeqRev.Memory;
 using Spectre.Console;
 
 namespace Seq2SeqRev.Train;

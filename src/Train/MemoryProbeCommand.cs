@@ -1,8 +1,8 @@
 // MemoryProbeCommand: hidden `memory-probe` subcommand, started by ProbeLauncher as a child process for one
 // measurement; prints one ProbeResult (or, with --alive, AliveResult) JSON line on stdout. Not meant to be run by hand.
 using System.CommandLine;
-using Seq2SeqRev.Training.Config;
-using Seq2SeqRev.Training.Memory;
+using Seq2SeqRev.Runs.Config;
+using Seq2SeqRev.Memory;
 
 namespace Seq2SeqRev.Train;
 

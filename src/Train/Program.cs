@@ -1,6 +1,6 @@
 // The training executable: `train`, `memory` (and its internal probe), `bench`, `check-reversal`. Guarantees: the
-// commands parse their options here and call Training, Benchmarks and Reversible; a user error is one `error:` line
-// and exit 2 (CliRunner), a model-data error likewise.
+// commands parse their options here and call Training, Memory (measurement), Benchmarks and Reversible; a user error
+// is one `error:` line and exit 2 (CliRunner), a model-data error likewise.
 using System.CommandLine;
 using Seq2SeqRev.Train;
 

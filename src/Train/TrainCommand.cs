@@ -7,7 +7,8 @@
 using System.CommandLine;
 using System.Globalization;
 using Seq2SeqRev.Cli;
-using Seq2SeqRev.Training.Config;
+using Seq2SeqRev.Runs;
+using Seq2SeqRev.Runs.Config;
 using Seq2SeqRev.Training;
 
 namespace Seq2SeqRev.Train;
@@ -65,7 +66,7 @@ public static class TrainCommand
         }
         if (dryRun)
         {
-            Seq2SeqRev.Training.Data.RunCorpus.Corpus(config, null);
+            Seq2SeqRev.Runs.Data.RunCorpus.Corpus(config, null);
             Console.Out.Write(ConfigWriter.ToYaml(config));
             Console.Error.WriteLine($"config and corpus ok; would {(resume ? "resume" : "start")} {config.Name} in {runDir}");
             return 0;

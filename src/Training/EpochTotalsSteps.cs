@@ -1,6 +1,7 @@
 // EpochTotalsSteps: adds one training step's result to the running sums of the epoch (EpochTotals, saved with the
 // trainer state in Runs). Guarantees: every sum grows by exactly that step's share; a step without an encoder or
 // decoder accounting adds nothing to that side's counts.
+using Seq2SeqRev.Runs;
 namespace Seq2SeqRev.Training;
 
 public static class EpochTotalsSteps

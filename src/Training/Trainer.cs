@@ -3,7 +3,7 @@
 // validation (loss/perplexity over the validation set, sacreBLEU of greedy or beam translations), lr decay when
 // perplexity did not improve for more than lr_patience validations, best.ckpt on improvement, last.ckpt always (and
 // epoch-NN.ckpt, the newest training.keep_checkpoints of them, when that is set).
-// After batches and epochs, HeapHousekeeping hands free memory back to the kernel (Memory/HeapHousekeeping.cs).
+// After batches and epochs, HeapHousekeeping hands free memory back to the kernel (src/Memory/Accounting/HeapHousekeeping.cs).
 // Stops at training.epochs, training.max_steps, early stopping, lr < min_learning_rate or cancellation (after the
 // current batch; last.ckpt is saved first).
 // Guarantee: a run stopped at any batch boundary and resumed from its last.ckpt performs exactly the same
@@ -11,10 +11,12 @@
 using System.Diagnostics;
 using System.Globalization;
 using Seq2SeqRev.Model.Search;
+using Seq2SeqRev.Runs;
+using Seq2SeqRev.Runs.Config;
+using Seq2SeqRev.Runs.Data;
 using Seq2SeqRev.Scoring;
-using Seq2SeqRev.Training.Config;
 using Seq2SeqRev.Training.Data;
-using Seq2SeqRev.Training.Memory;
+using Seq2SeqRev.Memory;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -5,9 +5,10 @@
 // both sides before learning/encoding; validation keeps every pair and its raw reference for BLEU; the result
 // is a pure function of config + tokenizer, so a resumed run sees exactly the same examples.
 using Seq2SeqRev.Cli;
-using Seq2SeqRev.Training.Config;
-using Seq2SeqRev.Training.Data;
 using Seq2SeqRev.Model.Tokenization;
+using Seq2SeqRev.Runs.Config;
+using Seq2SeqRev.Runs.Data;
+using Seq2SeqRev.Training.Data;
 
 namespace Seq2SeqRev.Training;
 

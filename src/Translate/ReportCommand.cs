@@ -9,8 +9,8 @@
 // UserErrors are one line, exit 2 (CliRunner).
 using System.CommandLine;
 using Seq2SeqRev.Cli;
+using Seq2SeqRev.Runs;
 using Seq2SeqRev.Translation.Results;
-using Seq2SeqRev.Training;
 using Spectre.Console;
 
 namespace Seq2SeqRev.Translate;
@@ -28,7 +28,7 @@ internal static class ReportCommand
         var runsIn = new Option<string?>("--runs") { Description = "Every run folder (with config.yaml) in this folder, in name order", HelpName = "DIR" };
         var from = new Option<string?>("--from") { Description = "Report the runs exported by --export to DIR (scores their hypotheses; no checkpoint needed)", HelpName = "DIR" };
         var export = new Option<string?>("--export") { Description = "Also write each run's config.yaml, metrics.jsonl, hypotheses and run.json to DIR/<run>/", HelpName = "DIR" };
-        var checkpoint = new Option<string>("--checkpoint") { Description = "Checkpoint file tested in each run folder (e.g. average.ckpt)", DefaultValueFactory = _ => Seq2SeqRev.Training.RunFolder.BestFile, HelpName = "NAME" };
+        var checkpoint = new Option<string>("--checkpoint") { Description = "Checkpoint file tested in each run folder (e.g. average.ckpt)", DefaultValueFactory = _ => Seq2SeqRev.Runs.RunFolder.BestFile, HelpName = "NAME" };
         var test = new Option<string?>("--test") { Description = "Test splits, comma-separated (default: each run's data.test)", HelpName = "SPLIT,SPLIT" };
         var beam = new Option<int>("--beam") { Description = "Beam size for the test sets (1 = greedy search)", DefaultValueFactory = _ => 5 };
         var batch = new Option<int>("--batch-size") { Description = "Sentences per search batch", DefaultValueFactory = _ => 32 };
@@ -107,7 +107,7 @@ internal static class ReportCommand
     private static List<string> RunFolders(string dir, string checkpoint)
     {
         if (!Directory.Exists(dir)) throw new UserError($"--runs {dir}: no such folder");
-        var found = Directory.GetDirectories(dir).Where(d => File.Exists(Path.Combine(d, Seq2SeqRev.Training.RunFolder.ConfigFile)))
+        var found = Directory.GetDirectories(dir).Where(d => File.Exists(Path.Combine(d, Seq2SeqRev.Runs.RunFolder.ConfigFile)))
             .Order(StringComparer.Ordinal).ToList();
         foreach (var d in found.Where(d => !File.Exists(Path.Combine(d, checkpoint))))
             Console.Error.WriteLine($"{d}: left out, no {checkpoint} yet");

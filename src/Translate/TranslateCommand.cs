@@ -6,7 +6,7 @@
 // Input from a pipe or a terminal is answered line by line (Translator): a line is translated and flushed as soon as
 // no further line is waiting, so a person typing or a program waiting for each answer is never kept waiting.
 using Seq2SeqRev.Cli;
-using Seq2SeqRev.Training.Config;
+using Seq2SeqRev.Runs.Config;
 using System.CommandLine;
 using Seq2SeqRev.Model.Search;
 using Seq2SeqRev.Translation;

@@ -8,7 +8,7 @@
 using Seq2SeqRev.Cli;
 using Seq2SeqRev.Model;
 using Seq2SeqRev.Reversible;
-using Seq2SeqRev.Training;
+using Seq2SeqRev.Runs;
 using TorchSharp;
 using static TorchSharp.torch;
 

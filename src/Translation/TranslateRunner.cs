@@ -8,10 +8,9 @@
 using System.Globalization;
 using System.Text;
 using Seq2SeqRev.Cli;
-using Seq2SeqRev.Training.Config;
-using Seq2SeqRev.Training.Data;
+using Seq2SeqRev.Runs.Config;
+using Seq2SeqRev.Runs.Data;
 using Seq2SeqRev.Scoring;
-using Seq2SeqRev.Training;
 using Spectre.Console;
 
 namespace Seq2SeqRev.Translation;

@@ -7,9 +7,9 @@
 // naming the file.
 using Seq2SeqRev.Cli;
 using Seq2SeqRev.Model;
-using Seq2SeqRev.Training.Config;
 using Seq2SeqRev.Model.Tokenization;
-using Seq2SeqRev.Training;
+using Seq2SeqRev.Runs;
+using Seq2SeqRev.Runs.Config;
 
 namespace Seq2SeqRev.Translation;
 

@@ -14,9 +14,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using Seq2SeqRev.Training.Data;
 using Seq2SeqRev.Model.Search;
 using Seq2SeqRev.Model.Tokenization;
+using Seq2SeqRev.Runs.Data;
 
 namespace Seq2SeqRev.Translation;
 

@@ -33,7 +33,8 @@ public class ArchitectureTests
     private const string Reversible = "Seq2SeqRev.Reversible", Attention = "Seq2SeqRev.Attention", Encoder = "Seq2SeqRev.Encoder",
         Decoder = "Seq2SeqRev.Decoder", Model = "Seq2SeqRev.Model", Cli = "Seq2SeqRev.Cli", Scoring = "Seq2SeqRev.Scoring",
         Runs = "Seq2SeqRev.Runs", Training = "Seq2SeqRev.Training", Translation = "Seq2SeqRev.Translation",
-        Benchmarks = "Seq2SeqRev.Benchmarks", Train = "Seq2SeqRev.Train", Translate = "Seq2SeqRev.Translate";
+        Benchmarks = "Seq2SeqRev.Benchmarks", Train = "Seq2SeqRev.Train", Translate = "Seq2SeqRev.Translate",
+        MemoryAccounting = "Seq2SeqRev.Memory.Accounting", MemoryMeasurement = "Seq2SeqRev.Memory.Measurement";
 
     private static readonly string[] Neural = [Reversible, Attention, Encoder, Decoder];
 
@@ -49,11 +50,13 @@ public class ArchitectureTests
         [Cli] = [],
         [Scoring] = [Cli],
         [Runs] = [.. Neural, Model, Cli],
-        [Training] = [.. Neural, Model, Cli, Runs, Scoring],
-        [Translation] = [.. Neural, Model, Cli, Runs, Scoring],
-        [Benchmarks] = [.. Neural, Model, Cli, Runs, Scoring, Training, Translation],
-        [Train] = [.. Neural, Model, Cli, Runs, Scoring, Training, Translation, Benchmarks],
-        [Translate] = [.. Neural, Model, Cli, Runs, Scoring, Translation],
+        [MemoryAccounting] = [Reversible, Cli],
+        [Training] = [.. Neural, Model, Cli, Runs, Scoring, MemoryAccounting],
+        [MemoryMeasurement] = [.. Neural, Model, Cli, Runs, Scoring, MemoryAccounting, Training],
+        [Translation] = [.. Neural, Model, Cli, Runs, Scoring, MemoryAccounting],
+        [Benchmarks] = [.. Neural, Model, Cli, Runs, Scoring, MemoryAccounting, Training, MemoryMeasurement, Translation],
+        [Train] = [.. Neural, Model, Cli, Runs, Scoring, MemoryAccounting, Training, MemoryMeasurement, Translation, Benchmarks],
+        [Translate] = [.. Neural, Model, Cli, Runs, Scoring, MemoryAccounting, Translation],
     };
 
     public static TheoryData<string> Assemblies() => [.. Allowed.Keys];

@@ -1,7 +1,7 @@
 // Test helpers: the repository root, the local Multi30K folder (found as the programs find it), and self-deleting
 // temp directories.
-using Seq2SeqRev.Training.Data;
 
+using Seq2SeqRev.Runs.Data;
 namespace Seq2SeqRev.Tests.Data;
 
 internal sealed class TempDir : IDisposable

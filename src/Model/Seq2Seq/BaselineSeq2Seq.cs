@@ -2,8 +2,8 @@
 // Guarantees: GraphLoss = fused encoder + per-token decoder, one autograd graph per batch; output dropout
 // (dropout.output) is applied to decoder outputs and, as in the reference code, to the attention memory. The
 // encoder and decoder are exposed for the training layer's gradient checkpointing, which steps them one token at a time.
-using Seq2SeqRev.Decoder;
-using Seq2SeqRev.Encoder;
+using Seq2SeqRev.Decoders;
+using Seq2SeqRev.Encoders;
 using Seq2SeqRev.Model.Search;
 using Seq2SeqRev.Reversible;
 using TorchSharp;
@@ -45,7 +45,7 @@ public sealed class BaselineSeq2Seq : Seq2SeqModel
             state = decoder.Step(decoder.Embed(b.TgtIn[t], m.Decoder.Embedding), state, null, m.Decoder.Layers);
             outputs.Add(state[^1][0]);
         }
-        var q = LockedDropout.Apply(stack(outputs), m.Decoder.Output).transpose(0, 1);
+        var q = LockedDropout.Apply(stack(outputs), m.Decoder.Top).transpose(0, 1);
         return decoder.Attend(q, bank, b.SrcMask);
     }
 
@@ -54,7 +54,7 @@ public sealed class BaselineSeq2Seq : Seq2SeqModel
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var (src, lengths, mask, _) = PreparedBatch.Sources(sources);
-        var (encOut, final) = encoder.Forward(src, lengths, EncoderDropout.None);
+        var (encOut, final) = encoder.Forward(src, lengths, SequenceDropout.None);
         return new Seq2SeqState(encOut.transpose(0, 1).contiguous(), mask, final);
     }
 

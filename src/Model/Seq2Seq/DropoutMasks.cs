@@ -2,24 +2,23 @@
 // pass). Guarantees: drawn from torch's global RNG in a fixed order — encoder embedding, encoder layers 1.., decoder
 // embedding, decoder layers 1.., decoder output, memory bank (hidden columns) — so two runs with one seed get identical
 // masks; scaled by 1/(1 − p); none in eval mode or where p = 0.
-using Seq2SeqRev.Decoder;
-using Seq2SeqRev.Encoder;
+using Seq2SeqRev.Reversible;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Seq2SeqRev.Model;
 
-public sealed record DropoutMasks(EncoderDropout Encoder, DecoderDropout Decoder)
+public sealed record DropoutMasks(SequenceDropout Encoder, SequenceDropout Decoder)
 {
     /// <summary>Frees every mask (for a gradient method that holds compact copies).</summary>
     public void DisposeTensors()
     {
-        foreach (var t in new[] { Encoder.Embedding, Encoder.Bank, Decoder.Embedding, Decoder.Output }
+        foreach (var t in new[] { Encoder.Embedding, Encoder.Top, Decoder.Embedding, Decoder.Top }
                      .Concat(Encoder.Layers).Concat(Decoder.Layers))
             t?.Dispose();
     }
 
-    public static readonly DropoutMasks None = new(EncoderDropout.None, DecoderDropout.None);
+    public static readonly DropoutMasks None = new(SequenceDropout.None, SequenceDropout.None);
 
     /// <summary>Draws the masks in the fixed order (see the file header).</summary>
     public static DropoutMasks Draw(bool training, int batch, int embedding, int hidden, int layers,
@@ -33,7 +32,7 @@ public sealed record DropoutMasks(EncoderDropout Encoder, DecoderDropout Decoder
         var decLayers = Enumerable.Range(0, layers).Select(Layer).ToArray();
         var output = Locked(batch, hidden, pOutput);
         var bank = bankColumns > 0 ? Locked(batch, bankColumns, pBank) : null;
-        return new DropoutMasks(new EncoderDropout(encEmb, encLayers, bank), new DecoderDropout(decEmb, decLayers, output));
+        return new DropoutMasks(new SequenceDropout(encEmb, encLayers, bank), new SequenceDropout(decEmb, decLayers, output));
     }
 
     /// <summary>Bernoulli(1 − p) mask [B, dim] scaled by 1/(1 − p); null when p = 0.</summary>

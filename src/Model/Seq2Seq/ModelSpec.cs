@@ -3,7 +3,7 @@
 // Guarantees: plain immutable data; IsReversible and ReversibleKind follow from Cell; CellKinds is the one place where
 // the toolkit's cell vocabulary maps to the Reversible package's own ReversibleCellKind (and back).
 using Seq2SeqRev.Attention;
-using Seq2SeqRev.Encoder;
+using Seq2SeqRev.Encoders;
 using Seq2SeqRev.Reversible;
 
 namespace Seq2SeqRev.Model;

@@ -3,8 +3,8 @@
 // Guarantees: GraphLoss is ordinary autograd through the same fixed-point forward (straight-through rounding) — the
 // reference the reversal gradients must match; the encoder and decoder (each with its own reversal) are exposed for
 // the training layer's reversal; search runs the same cells with no information buffer.
-using Seq2SeqRev.Decoder;
-using Seq2SeqRev.Encoder;
+using Seq2SeqRev.Decoders;
+using Seq2SeqRev.Encoders;
 using Seq2SeqRev.Model.Search;
 using Seq2SeqRev.Reversible;
 using TorchSharp;
@@ -40,7 +40,7 @@ public sealed class ReversibleSeq2Seq : Seq2SeqModel
     {
         var (bank, encFinal) = encoder.ForwardWithGraph(b.Src, b.SrcLengths, b.SrcSteps, m.Encoder);
         var decOuts = decoder.ForwardWithGraph(b.TgtIn, b.TgtLengths, b.TgtSteps, m.Decoder, encFinal);
-        var q = LockedDropout.Apply(stack(decOuts), m.Decoder.Output);
+        var q = LockedDropout.Apply(stack(decOuts), m.Decoder.Top);
         return decoder.Attend(q.transpose(0, 1), bank, b.SrcMask);
     }
 

@@ -4,7 +4,7 @@ using System.Globalization;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
-namespace Seq2SeqRev.Training.Config;
+namespace Seq2SeqRev.Runs.Config;
 
 /// <summary>A leaf key such as "model.hidden" with its allowed values.</summary>
 internal abstract class ConfigField(string key, string allowed)

@@ -1,7 +1,7 @@
 // ConfigLoader: the one entry point that turns a YAML file (or the built-in default) plus
 // key=value overrides into a validated, resolved RunConfig. Every problem is a one-line
 // Cli.UserError naming the key, the file and line (or the override) and the allowed values.
-namespace Seq2SeqRev.Training.Config;
+namespace Seq2SeqRev.Runs.Config;
 
 /// <summary>Loads run configs: file (with its base chain) → overrides → validation → resolution.</summary>
 public static class ConfigLoader

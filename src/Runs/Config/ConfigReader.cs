@@ -5,7 +5,7 @@
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
-namespace Seq2SeqRev.Training.Config;
+namespace Seq2SeqRev.Runs.Config;
 
 /// <summary>Reads config sources into flat, merged entries.</summary>
 internal static class ConfigReader

@@ -2,7 +2,7 @@
 // ConfigWriter writes them. A key not listed here is an error wherever it appears.
 using Seq2SeqRev.Model.Tokenization;
 
-namespace Seq2SeqRev.Training.Config;
+namespace Seq2SeqRev.Runs.Config;
 
 /// <summary>All leaf keys and section names of a run config.</summary>
 internal static class ConfigSchema

@@ -1,9 +1,9 @@
 // ConfigValidator: rules that involve more than one key (cell vs. memory bank, slice size,
 // reversal memory, language pair, learning-rate floor). Errors name the offending key and the
 // location where it (or the related key that made it invalid) was set.
-using Seq2SeqRev.Encoder;
+using Seq2SeqRev.Encoders;
 
-namespace Seq2SeqRev.Training.Config;
+namespace Seq2SeqRev.Runs.Config;
 
 /// <summary>Cross-key checks on a fully bound, resolved config.</summary>
 internal static class ConfigValidator

@@ -4,7 +4,7 @@
 using Seq2SeqRev.Cli;
 using YamlDotNet.RepresentationModel;
 
-namespace Seq2SeqRev.Training.Config;
+namespace Seq2SeqRev.Runs.Config;
 
 /// <summary>Serialises run configs to YAML.</summary>
 public static class ConfigWriter

@@ -1,6 +1,6 @@
 // DataConfig: which corpus and splits to read (YAML section "data"). Plain data, no I/O:
 // corpora are resolved by the data layer from Corpus (a manifest name in corpora/) and CorporaDir.
-namespace Seq2SeqRev.Training.Config;
+namespace Seq2SeqRev.Runs.Config;
 
 /// <summary>Corpus, language pair and split names.</summary>
 public sealed record DataConfig

@@ -2,11 +2,11 @@
 // edge (SettingNames) and never compared after. Defaults are the paper's RevGRU "Emb+20H" model with at most 3
 // forgotten bits per hidden unit per step. ToSpec gives the ModelSpec that models are built from.
 using Seq2SeqRev.Attention;
-using Seq2SeqRev.Encoder;
+using Seq2SeqRev.Encoders;
 using Seq2SeqRev.Model;
 using Seq2SeqRev.Reversible;
 
-namespace Seq2SeqRev.Training.Config;
+namespace Seq2SeqRev.Runs.Config;
 
 /// <summary>Cell, sizes, attention, memory bank, forgetting limit, dropout and fixed-point radices.</summary>
 public sealed record ModelConfig

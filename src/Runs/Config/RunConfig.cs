@@ -1,7 +1,7 @@
 // RunConfig: the complete, immutable, typed description of one training run. Every property has a
 // default; RunConfig.Default (all defaults, resolved) is kept identical to configs/default.yaml
 // by a test, so the trainer can run without any config file.
-namespace Seq2SeqRev.Training.Config;
+namespace Seq2SeqRev.Runs.Config;
 
 /// <summary>One run: top-level settings plus the data, tokenizer, model and training sections.</summary>
 public sealed record RunConfig

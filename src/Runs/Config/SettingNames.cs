@@ -3,12 +3,12 @@
 // in errors and parses with them at the YAML edge); every value has exactly one word (written back as is), so a
 // config written and read again is the same config; past this table no code compares setting words.
 using Seq2SeqRev.Attention;
-using Seq2SeqRev.Encoder;
+using Seq2SeqRev.Encoders;
 using Seq2SeqRev.Model;
 using Seq2SeqRev.Reversible;
-using Seq2SeqRev.Training.Data;
+using Seq2SeqRev.Runs.Data;
 
-namespace Seq2SeqRev.Training.Config;
+namespace Seq2SeqRev.Runs.Config;
 
 /// <summary>How a model's gradients are computed (training.memory).</summary>
 public enum TrainingMemory { Reversal, Backprop, Checkpoint }

@@ -1,6 +1,6 @@
 // SettingSuggestions: what a command-line word that looks like an option (`--epochs 1`) most likely meant as a config
 // override (`training.epochs=1`). Guarantees: only keys of the schema are suggested; the result is one line.
-namespace Seq2SeqRev.Training.Config;
+namespace Seq2SeqRev.Runs.Config;
 
 public static class SettingSuggestions
 {

@@ -3,7 +3,7 @@
 using Seq2SeqRev.Cli;
 using YamlDotNet.RepresentationModel;
 
-namespace Seq2SeqRev.Training.Config;
+namespace Seq2SeqRev.Runs.Config;
 
 /// <summary>A file and 1-based line (0 = no line), or an override / the built-in default.</summary>
 internal readonly record struct SourceLocation(string Origin, int Line = 0)

@@ -1,5 +1,5 @@
 // TokenizerConfig: subword tokenizer settings (YAML section "tokenizer").
-namespace Seq2SeqRev.Training.Config;
+namespace Seq2SeqRev.Runs.Config;
 
 /// <summary>Subword vocabulary: one joint vocabulary for both languages, or one per language.</summary>
 public sealed record TokenizerConfig

@@ -2,9 +2,9 @@
 // at the YAML edge by SettingNames). Memory is null until resolved (RunConfig.Resolve); ConfigLoader always returns
 // resolved configs.
 using Seq2SeqRev.Model;
-using Seq2SeqRev.Training.Data;
+using Seq2SeqRev.Runs.Data;
 
-namespace Seq2SeqRev.Training.Config;
+namespace Seq2SeqRev.Runs.Config;
 
 /// <summary>How to train: batches, optimizer, learning-rate schedule, stopping, validation, logging.</summary>
 public sealed record TrainingConfig

@@ -4,7 +4,7 @@ using System.Collections;
 using System.Collections.Immutable;
 using System.Runtime.CompilerServices;
 
-namespace Seq2SeqRev.Training.Config;
+namespace Seq2SeqRev.Runs.Config;
 
 /// <summary>An immutable list that is equal to another when their elements are equal, in order.</summary>
 [CollectionBuilder(typeof(ValueList), nameof(ValueList.Create))]

@@ -4,7 +4,7 @@
 // read or write the stamp file only costs a re-hash, never an error; writes are atomic (temp file + rename).
 using System.Security.Cryptography;
 
-namespace Seq2SeqRev.Training.Data;
+namespace Seq2SeqRev.Runs.Data;
 
 public sealed class ChecksumCache(string stampPath)
 {

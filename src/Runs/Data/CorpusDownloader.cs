@@ -8,7 +8,7 @@ using System.Security.Cryptography;
 using Seq2SeqRev.Cli;
 using Spectre.Console;
 
-namespace Seq2SeqRev.Training.Data;
+namespace Seq2SeqRev.Runs.Data;
 
 public sealed record DownloadItem(string Url, string Destination, string ExpectedSha256);
 

@@ -11,7 +11,7 @@
 using Seq2SeqRev.Cli;
 using Spectre.Console;
 
-namespace Seq2SeqRev.Training.Data;
+namespace Seq2SeqRev.Runs.Data;
 
 public sealed record CorpusResolverOptions
 {

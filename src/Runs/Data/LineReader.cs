@@ -11,7 +11,7 @@ using System.IO.Compression;
 using System.Text;
 using Seq2SeqRev.Cli;
 
-namespace Seq2SeqRev.Training.Data;
+namespace Seq2SeqRev.Runs.Data;
 
 public sealed class LineReader : IDisposable
 {

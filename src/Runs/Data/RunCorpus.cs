@@ -3,9 +3,9 @@
 // Guarantees: every configured split (data.train, data.valid, data.test) is checked against the manifest before any
 // file is looked for; a missing manifest or split is one UserError line naming the key and the allowed values.
 using Seq2SeqRev.Cli;
-using Seq2SeqRev.Training.Config;
+using Seq2SeqRev.Runs.Config;
 
-namespace Seq2SeqRev.Training.Data;
+namespace Seq2SeqRev.Runs.Data;
 
 public static class RunCorpus
 {

@@ -5,6 +5,8 @@
 // BatchSize pairs; with BatchType.Tokens its padded size, count * max(longest source, longest target)
 // (+ PerSequenceOverhead), is at most BatchSize unless a single pair alone exceeds it (then it is alone).
 // Batches are plain managed arrays (no tensors).
+using Seq2SeqRev.Runs.Config;
+using Seq2SeqRev.Runs.Data;
 namespace Seq2SeqRev.Training.Data;
 
 public sealed record BatcherOptions
@@ -24,13 +26,13 @@ public sealed record BatcherOptions
     public const int Seq2SeqOverhead = 2;
 
     /// <summary>Training batches of training.batch_size (sentences or tokens), length-bucketed and shuffled from <paramref name="seed"/>.</summary>
-    public static BatcherOptions ForTraining(Config.TrainingConfig t, ulong seed) => new()
+    public static BatcherOptions ForTraining(TrainingConfig t, ulong seed) => new()
     {
         BatchSize = t.BatchSize, BatchType = t.BatchType, Seed = seed, PerSequenceOverhead = Seq2SeqOverhead,
     };
 
     /// <summary>Evaluation batches of training.batch_size in corpus order.</summary>
-    public static BatcherOptions ForEvaluation(Config.TrainingConfig t) => ForTraining(t, 42) with { Shuffle = false };
+    public static BatcherOptions ForEvaluation(TrainingConfig t) => ForTraining(t, 42) with { Shuffle = false };
 }
 
 /// <param name="Index">Position of the batch in its epoch.</param>

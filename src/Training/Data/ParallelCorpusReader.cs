@@ -5,6 +5,7 @@
 // were yielded); empty pairs (either side empty) and over-long pairs are skipped and counted, never yielded;
 // invalid UTF-8 is skipped and counted with a warning naming file and line (default) or raises a UserError.
 using Seq2SeqRev.Cli;
+using Seq2SeqRev.Runs.Data;
 
 namespace Seq2SeqRev.Training.Data;
 

@@ -7,6 +7,8 @@
 // What stays alive between forward and backward: the segment-start states, the encoder's top outputs (one [S, B, H]
 // tensor: they are the attention memory) and the bank built from them; the forward's other states and temporaries are
 // freed step by step (SegmentCheckpoint.Forward), and the bank's top outputs once the bank is built.
+using Seq2SeqRev.Decoders;
+using Seq2SeqRev.Memory;
 using Seq2SeqRev.Model;
 using Seq2SeqRev.Reversible;
 using TorchSharp;
@@ -39,12 +41,12 @@ public sealed class Checkpointing(BaselineSeq2Seq model, int segment, int lossSh
         var tops = empty(b.SrcSteps, b.Batch, model.Spec.Hidden);
         var (encCheckpoints, encFinal) = SegmentCheckpoint.Forward(b.SrcSteps, encSegment, encoder.ZeroState(b.Batch), EncStep,
             (t, s) => tops[t].copy_(s[^1][0]));
-        var bank = LockedDropout.Apply(tops, m.Encoder.Bank).transpose(0, 1).detach().requires_grad_(true);   // [B, S, H] leaf
-        if (m.Encoder.Bank is not null) tops.Dispose();
+        var bank = LockedDropout.Apply(tops, m.Encoder.Top).transpose(0, 1).detach().requires_grad_(true);   // [B, S, H] leaf
+        if (m.Encoder.Top is not null) tops.Dispose();
         var (decCheckpoints, _) = SegmentCheckpoint.Forward(b.TgtSteps, decSegment, encFinal, DecStep);
 
         using var lossSum = zeros(1, ScalarType.Float64);
-        Tensor Attentional(Tensor[][] s) => decoder.Attend(LockedDropout.Apply(s[^1][0], m.Decoder.Output).unsqueeze(1), bank, b.SrcMask);
+        Tensor Attentional(Tensor[][] s) => decoder.Attend(LockedDropout.Apply(s[^1][0], m.Decoder.Top).unsqueeze(1), bank, b.SrcMask);
         // Per step (no shard) or per segment in shards: the loss head's written-out gradient (GradientMethod.ShardedLoss),
         // and backward through the surrogate Σ a ⊙ dL/da.
         Tensor Loss(Tensor a, Tensor target, int shard)
@@ -59,7 +61,7 @@ public sealed class Checkpointing(BaselineSeq2Seq model, int segment, int lossSh
         var dInitial = LossShard > 0
             ? SegmentCheckpoint.Backward(decCheckpoints, b.TgtSteps, decSegment, DecStep, null, null, SegmentLoss)
             : SegmentCheckpoint.Backward(decCheckpoints, b.TgtSteps, decSegment, DecStep, StepLoss, null);
-        var bankGrad = LockedDropout.Apply(bank.grad!.transpose(0, 1), m.Encoder.Bank).contiguous();   // dL/d(top output) [S, B, H]
+        var bankGrad = LockedDropout.Apply(bank.grad!.transpose(0, 1), m.Encoder.Top).contiguous();   // dL/d(top output) [S, B, H]
         bank.grad!.Dispose();
         bank.Dispose();
         tops.Dispose();

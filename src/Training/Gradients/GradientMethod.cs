@@ -3,9 +3,10 @@
 // Guarantees: every method accumulates in .grad the gradient of (summed token CE / sentences) of the same function
 // (the model's GraphLoss), returns the summed CE, and differs only in what it keeps between forward and backward;
 // a method the model cannot use is an ArgumentException/NotSupportedException naming the setting, before training.
+using Seq2SeqRev.Memory;
 using Seq2SeqRev.Model;
 using Seq2SeqRev.Reversible;
-using Seq2SeqRev.Training.Config;
+using Seq2SeqRev.Runs.Config;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -15,6 +15,7 @@
 // as one leaf, its gradient accumulated over every decoder step, autograd through the attention); the gradients
 // equal Backprop's (the model's GraphLoss) up to float rounding (Seq2SeqReversalGradientTests); the memory accounting is
 // taken from the tapes between the passes.
+using Seq2SeqRev.Memory;
 using Seq2SeqRev.Model;
 using Seq2SeqRev.Reversible;
 using TorchSharp;
@@ -59,7 +60,7 @@ public sealed class Reversal : IGradientMethod
 
     /// <summary>Called between the forward and the backward pass with the two tapes, the batch and the masks (for tests:
     /// what is held then, and that the batch's tensors and the float masks are freed).</summary>
-    public Action<Seq2SeqRev.Encoder.EncoderTape, Seq2SeqRev.Decoder.DecoderTape, PreparedBatch, DropoutMasks>? BetweenPasses { get; set; }
+    public Action<SequenceTape, SequenceTape, PreparedBatch, DropoutMasks>? BetweenPasses { get; set; }
 
     /// <summary>Frees <paramref name="b"/>'s tensors and <paramref name="m"/> once both forward passes are done (the
     /// tapes hold compact copies); the caller reads only <paramref name="b"/>'s counts afterwards.</summary>
@@ -73,8 +74,8 @@ public sealed class Reversal : IGradientMethod
         //    and the batch's tensors and the float masks are freed.
         //    The forward passes run in a dispose scope of their own, so no temporary of theirs (a state, a view, a zero
         //    initial state) outlives them: what they keep is in the tapes, which own it (AliveBytesTests).
-        Seq2SeqRev.Encoder.EncoderTape encoderTape;
-        Seq2SeqRev.Decoder.DecoderTape decoderTape;
+        SequenceTape encoderTape;
+        SequenceTape decoderTape;
         using (var forwardScope = NewDisposeScope())
         {
             encoderTape = encoder.Forward(b.Src, b.SrcLengths, b.SrcSteps, m.Encoder);
@@ -92,9 +93,9 @@ public sealed class Reversal : IGradientMethod
         //    reconstructed top outputs; returns dL/d(encoder final) and dL/d(bank). The bank is freed before the
         //    encoder's reversal. The summed CE stays on the tensor side (float64, as the host sum was): one read at the end.
         using var lossSum = zeros(1, ScalarType.Float64);
-        using var targets = PreparedBatch.TargetsFromInputs(decTape.TgtIn, decTape.Rnn.Lengths!, 0, b.TgtSteps);
+        using var targets = PreparedBatch.TargetsFromInputs(decTape.Ids, decTape.Rnn.Lengths!, 0, b.TgtSteps);
         var garbage = new ManagedGarbage(GcMib);
-        Tensor BlockLoss(int firstStep, Tensor attentional)
+        Tensor GeneratorLoss(int firstStep, Tensor attentional)
         {
             garbage.Step();
             // The block's generator and loss in pieces of LossShard steps (0: one piece) with their gradient written out
@@ -124,7 +125,7 @@ public sealed class Reversal : IGradientMethod
                 var bank = new Seq2SeqRev.Attention.ChunkedBank(rebuilder.Length, rebuilder.Width, Chunk, AddGradient);
                 ReversalResult reversal;
                 using (PhaseProfiler.Measure(Phase.DecoderReverse))
-                    reversal = decoder.ReverseStreaming(decTape, bank, srcMask, BlockLoss, Block, AttentionChunk);
+                    reversal = decoder.ReverseStreaming(decTape, bank, srcMask, GeneratorLoss, Block, AttentionChunk);
                 (dFinal, encoderFinal) = (reversal.InitialGradients, reversal.RebuiltInitial!);
                 savedGrad = rebuilder.TakeSavedGradient();
             }
@@ -137,7 +138,7 @@ public sealed class Reversal : IGradientMethod
             using (PhaseProfiler.Measure(Phase.Bank)) bank = encoder.MemoryBank(encTape);
             using (bank)
             using (PhaseProfiler.Measure(Phase.DecoderReverse))
-                (dFinal, encoderFinal, bankGrad) = decoder.Reverse(decTape, bank, srcMask, BlockLoss, Block);
+                (dFinal, encoderFinal, bankGrad) = decoder.Reverse(decTape, bank, srcMask, GeneratorLoss, Block);
 
             // 4. Encoder reversal from the bank's gradient and dL/d(final state), starting from the final state the decoder's
             //    reversal rebuilt.
@@ -150,94 +151,19 @@ public sealed class Reversal : IGradientMethod
     /// <summary>Bits per batch from the tapes (between the passes), in both conventions (see <see cref="MemoryBits"/>).
     /// Paper: source token ids (32 bits each) are counted for banks with embeddings, which are recomputed from them.
     /// Held: see <see cref="HeldAccounting"/>.</summary>
-    private (MemoryBits Encoder, MemoryBits Decoder) Accounting(Encoder.EncoderTape enc, Decoder.DecoderTape dec, PreparedBatch b)
+    private (MemoryBits Encoder, MemoryBits Decoder) Accounting(SequenceTape enc, SequenceTape dec, PreparedBatch b)
     {
         var ids = model.Encoder.Bank.UsesEmbedding ? 32L * b.Batch * b.SrcSteps : 0;
-        var (encHeld, encLimit) = HeldAccounting.ForEncoder(enc, model.Encoder.VocabSize);
-        var (decHeld, decLimit) = HeldAccounting.ForDecoder(dec, model.Decoder.VocabSize);
-        return (new MemoryBits(enc.Rnn.BaselineBits, enc.Rnn.ActualBits + ids, enc.Rnn.OptimalBits + ids)
+        var (encHeld, encLimit) = HeldAccounting.For(ModelSide.Encoder, enc, model.Encoder.VocabSize);
+        var (decHeld, decLimit) = HeldAccounting.For(ModelSide.Decoder, dec, model.Decoder.VocabSize);
+        var (e, d) = (enc.Rnn.Bits, dec.Rnn.Bits);
+        return (new MemoryBits(e.BaselineBits, e.ActualBits + ids, e.OptimalBits + ids)
             {
-                BaselineUnpadded = enc.Rnn.BaselineBitsUnpadded, HeldParts = encHeld, LimitParts = encLimit,
+                BaselineUnpadded = e.BaselineBitsUnpadded, HeldParts = encHeld, LimitParts = encLimit,
             },
-            new MemoryBits(dec.Rnn.BaselineBits, dec.Rnn.ActualBits, dec.Rnn.OptimalBits)
+            new MemoryBits(d.BaselineBits, d.ActualBits, d.OptimalBits)
             {
-                BaselineUnpadded = dec.Rnn.BaselineBitsUnpadded, HeldParts = decHeld, LimitParts = decLimit,
+                BaselineUnpadded = d.BaselineBitsUnpadded, HeldParts = decHeld, LimitParts = decLimit,
             });
     }
-}
-
-/// <summary>
-/// The held convention: every bit training by reversal keeps between its forward and its backward pass, by part, as
-/// stored (bytes or tensor element width × elements), and the same parts at their floor.
-/// Encoder: final state (0 bits once dropped: the decoder's reversal rebuilds it), buffer (packed registers, spilled
-/// chunks, one flag bit per multiply), saved attention columns (real steps, packed by significant bits), source ids [S, B]
-/// (narrowest integer type), source lengths [B] (likewise), the attention mask (0: derived from the lengths), dropout masks
-/// (embedding, between layers, bank columns; one bit per element plus a 32-bit scale each). Decoder: final state (packed
-/// by significant bits), buffer, decoder input ids [T, B], loss target ids (0: derived from the input ids), target lengths
-/// [B], dropout masks (embedding, between layers, output). Not counted: parameters and their gradients (every method has
-/// them), the memory bank and everything else the backward pass itself allocates (measured memory covers those).
-/// Floor (the "limit"): the final state and saved columns at each unit's range width without headers, the buffer at
-/// Σ −log2 z, ids at ⌈log2 V⌉ bits per real token, lengths at ⌈log2(T+1)⌉ bits, dropout masks at one bit per element,
-/// derived parts at 0.
-/// </summary>
-public static class HeldAccounting
-{
-    public const string FinalState = "final_state", BufferRegisters = "buffer_registers", BufferChunks = "buffer_chunks",
-        BufferFlags = "buffer_flags", Buffer = "buffer", SavedSlices = "saved_slices", SourceIds = "source_ids",
-        SourceLengths = "source_lengths", AttentionMask = "attention_mask", DropoutMasks = "dropout_masks",
-        TargetInputIds = "target_input_ids", TargetOutputIds = "target_output_ids", TargetLengths = "target_lengths";
-
-    public static (List<BitPart> Held, List<BitPart> Limit) ForEncoder(Seq2SeqRev.Encoder.EncoderTape tape, long vocab)
-    {
-        var rnn = tape.Rnn;
-        var held = Common(rnn);
-        held.Add(new(SavedSlices, rnn.SavedBitsHeld));
-        held.Add(new(SourceIds, tape.SrcBitsHeld));
-        held.Add(new(SourceLengths, rnn.LengthsBits));
-        held.Add(new(AttentionMask, 0));   // PreparedBatch.SourceMask of the lengths
-        held.Add(new(DropoutMasks, tape.MaskBitsHeld));
-
-        var limit = CommonLimit(rnn);
-        limit.Add(new(SavedSlices, rnn.SavedFloorBits));
-        limit.Add(new(SourceIds, CeilLog2(vocab) * rnn.RealSteps));
-        limit.Add(new(SourceLengths, (double)CeilLog2(rnn.Steps + 1) * rnn.Batch));
-        limit.Add(new(AttentionMask, 0));
-        limit.Add(new(DropoutMasks, tape.MaskElements));
-        return (held, limit);
-    }
-
-    public static (List<BitPart> Held, List<BitPart> Limit) ForDecoder(Seq2SeqRev.Decoder.DecoderTape tape, long vocab)
-    {
-        var rnn = tape.Rnn;
-        var held = Common(rnn);
-        held.Add(new(TargetInputIds, tape.TgtInBitsHeld));
-        held.Add(new(TargetOutputIds, 0));   // PreparedBatch.TargetsFromInputs: the input ids shifted, EOS at each length
-        held.Add(new(TargetLengths, rnn.LengthsBits));
-        held.Add(new(DropoutMasks, tape.MaskBitsHeld));
-
-        var limit = CommonLimit(rnn);
-        limit.Add(new(TargetInputIds, CeilLog2(vocab) * rnn.RealSteps));
-        limit.Add(new(TargetOutputIds, 0));
-        limit.Add(new(TargetLengths, (double)CeilLog2(rnn.Steps + 1) * rnn.Batch));
-        limit.Add(new(DropoutMasks, tape.MaskElements));
-        return (held, limit);
-    }
-
-    private static List<BitPart> Common(ReversalTape rnn) =>
-    [
-        new(FinalState, rnn.FinalStateBits),
-        new(BufferRegisters, rnn.BufferRegisterBits),
-        new(BufferChunks, rnn.BufferChunkBits),
-        new(BufferFlags, rnn.BufferFlagBits),
-    ];
-
-    /// <summary>The final state at its floor when held (0 when dropped: rebuilt by the decoder's reversal) and the buffer
-    /// at Σ −log2 z.</summary>
-    private static List<BitPart> CommonLimit(ReversalTape rnn) =>
-    [
-        new(FinalState, rnn.FinalStateBits == 0 ? 0 : rnn.FinalStateFloorBits),
-        new(Buffer, rnn.OptimalBits - rnn.SavedBits),
-    ];
-
-    private static long CeilLog2(long n) => n <= 1 ? 0 : 64 - System.Numerics.BitOperations.LeadingZeroCount((ulong)(n - 1));
 }

@@ -8,10 +8,10 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Seq2SeqRev.Cli;
+using Seq2SeqRev.Runs;
+using Seq2SeqRev.Runs.Config;
+using Seq2SeqRev.Runs.Data;
 using Seq2SeqRev.Scoring;
-using Seq2SeqRev.Training;
-using Seq2SeqRev.Training.Config;
-using Seq2SeqRev.Training.Data;
 
 namespace Seq2SeqRev.Translation.Results;
 

@@ -3,8 +3,8 @@
 // one line, their mean, in a band of ± one standard deviation. Guarantees: non-finite values are left out (a run
 // without any draws no line); the file is written atomically (AtomicFile), folder created; a write failure is a one-line UserError naming it.
 using Seq2SeqRev.Cli;
+using Seq2SeqRev.Runs;
 using ScottPlot;
-using Seq2SeqRev.Training;
 
 namespace Seq2SeqRev.Translation.Results;
 

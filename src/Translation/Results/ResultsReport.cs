@@ -6,9 +6,9 @@
 // dec_saving_held_limit (the held convention; null for runs logged before it existed), test: [{split, sentences, hypotheses, bleu, bleu_lowercase, chrf2,
 // sentences_per_second}], validation: [{epoch, train_loss, val_loss, val_ppl, val_bleu}]}]} with unrounded numbers
 // (null where unknown); the only timing in it is training_hours, mean_tokens_per_second and sentences_per_second.
+using Seq2SeqRev.Runs;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Seq2SeqRev.Training;
 
 namespace Seq2SeqRev.Translation.Results;
 

@@ -11,10 +11,10 @@
 using System.Globalization;
 using System.Text;
 using Seq2SeqRev.Cli;
-using Seq2SeqRev.Training.Data;
-using Seq2SeqRev.Scoring;
 using Seq2SeqRev.Model.Search;
-using Seq2SeqRev.Training;
+using Seq2SeqRev.Runs;
+using Seq2SeqRev.Runs.Data;
+using Seq2SeqRev.Scoring;
 using Seq2SeqRev.Translation;
 
 namespace Seq2SeqRev.Translation.Results;

@@ -8,7 +8,8 @@
 using System.Globalization;
 using System.Text;
 using Seq2SeqRev.Cli;
-using Seq2SeqRev.Training;
+using Seq2SeqRev.Memory;
+using Seq2SeqRev.Runs;
 using Spectre.Console;
 
 namespace Seq2SeqRev.Translation.Results;

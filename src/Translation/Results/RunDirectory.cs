@@ -5,8 +5,8 @@
 // any validation is a one-line UserError naming the path. The checkpoint is opened later by TranslationModelLoader,
 // whose problems are one-line errors naming it as well. Finished is last.ckpt's reason for ending (null while unfinished).
 using Seq2SeqRev.Cli;
-using Seq2SeqRev.Training.Config;
-using Seq2SeqRev.Training;
+using Seq2SeqRev.Runs;
+using Seq2SeqRev.Runs.Config;
 
 namespace Seq2SeqRev.Translation.Results;
 

@@ -5,9 +5,9 @@
 // val_ppl, as the trainer selects best.ckpt; Finished is why the run ended (its last.ckpt or exported run.json), null while
 // it is unfinished; training hours = sum of the epochs' seconds / 3600; every mean skips
 // null/non-finite values and is null when none is left.
-using Seq2SeqRev.Training.Config;
+using Seq2SeqRev.Runs;
+using Seq2SeqRev.Runs.Config;
 using Seq2SeqRev.Scoring;
-using Seq2SeqRev.Training;
 
 namespace Seq2SeqRev.Translation.Results;
 

@@ -5,8 +5,8 @@
 // a mean skips runs without the value (unknown savings, a split not scored) and is absent when none has it; the
 // per-epoch curve averages, at each epoch, the runs that reached it.
 using System.Globalization;
-using Seq2SeqRev.Training;
-using Seq2SeqRev.Training.Config;
+using Seq2SeqRev.Runs;
+using Seq2SeqRev.Runs.Config;
 
 namespace Seq2SeqRev.Translation.Results;
 

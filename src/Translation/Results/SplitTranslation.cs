@@ -4,8 +4,8 @@
 // are sacreBLEU's BLEU, lowercased BLEU and chrF2 of the hypotheses with trailing whitespace stripped.
 using System.Text;
 using Seq2SeqRev.Cli;
+using Seq2SeqRev.Runs.Data;
 using Seq2SeqRev.Scoring;
-using Seq2SeqRev.Training.Data;
 
 namespace Seq2SeqRev.Translation.Results;
 

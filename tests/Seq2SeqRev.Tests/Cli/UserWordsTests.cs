@@ -2,8 +2,8 @@
 // option and what it expects (no .NET type name), an option-like word among train's overrides is an unknown option
 // with the key=value setting it most likely meant, --version names the commit, translate --help offers no CUDA.
 using Seq2SeqRev.Cli;
+using Seq2SeqRev.Runs.Config;
 using Seq2SeqRev.Tests.Training;
-using Seq2SeqRev.Training.Config;
 using Xunit;
 
 namespace Seq2SeqRev.Tests.Cli;

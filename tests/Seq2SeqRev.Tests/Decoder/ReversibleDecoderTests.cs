@@ -3,7 +3,7 @@
 // forward pass (Forward, which keeps only a tape) leaves on its tape, for both cells. Equal up to float rounding:
 // the training forward pass projects the inputs in windows of steps (InputWindows), each inference step on its own.
 using Seq2SeqRev.Attention;
-using Seq2SeqRev.Decoder;
+using Seq2SeqRev.Decoders;
 using Seq2SeqRev.Reversible;
 using TorchSharp;
 using Xunit;
@@ -25,7 +25,7 @@ public sealed class ReversibleDecoderTests
             AttentionScore.General, hidden);
         var tgtIn = randint(1, vocab, [steps, batch], dtype: ScalarType.Int64);
         var lengths = tensor(new long[] { steps, steps, steps });
-        var noDropout = new DecoderDropout(null, new Tensor?[layers], null);
+        var noDropout = new SequenceDropout(null, new Tensor?[layers], null);
 
         using var tape = decoder.Forward(tgtIn, lengths, steps, noDropout, decoder.Rnn.ZeroState(batch));
         var trained = tape.Rnn.Final;

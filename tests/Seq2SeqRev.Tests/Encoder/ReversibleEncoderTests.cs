@@ -3,7 +3,7 @@
 // state, for both cells and every memory bank, over padded batches. Equal up to float rounding, not bit for bit:
 // inference projects each step's input on its own, training in windows of steps (InputWindows), and the forget gates
 // are quantized (2^-10), so a rounding difference can move a state by ~1e-3 of its value.
-using Seq2SeqRev.Encoder;
+using Seq2SeqRev.Encoders;
 using Seq2SeqRev.Reversible;
 using TorchSharp;
 using Xunit;
@@ -26,7 +26,7 @@ public sealed class ReversibleEncoderTests
         using var encoder = new ReversibleEncoder(cell, vocab, 6, 8, layers, new ForgetLimit(3), bank, 2, FixedPointFormat.Default);
         var src = randint(1, vocab, [steps, batch], dtype: ScalarType.Int64);
         var lengths = tensor(new long[] { steps, 5, 2 });
-        var noDropout = new EncoderDropout(null, new Tensor?[layers], null);
+        var noDropout = new SequenceDropout(null, new Tensor?[layers], null);
 
         var (inferred, inferredFinal) = encoder.Encode(src, lengths);
         using var tape = encoder.Forward(src, lengths, steps, noDropout);

@@ -3,7 +3,7 @@
 // accounting of that step within 10 % (plus 64 KiB for the bookkeeping the accounting leaves out: tensor and object
 // headers, the list of the buffer's chunks). The batch is large enough (held ≈ 2 MB) that the held bytes dominate; a
 // tensor alive but uncounted (the encoder's zero initial state was 48 KB per layer here) would show.
-using Seq2SeqRev.Training.Memory;
+using Seq2SeqRev.Memory;
 using Xunit;
 using Xunit.Abstractions;
 

@@ -5,6 +5,7 @@
 // own tensors and float masks are freed between the passes. (The buffer's parts themselves are recounted by hand in (1);
 // that what is counted is what is alive, AliveBytesTests measures.) (3) The forward pass keeps O(1) memory in T apart from the
 // buffer and the saved slices: what is alive after it at T = 10 and T = 400 differs by no more than those.
+using Seq2SeqRev.Memory;
 using Seq2SeqRev.Reversible;
 using Seq2SeqRev.Training;
 using Seq2SeqRev.Training.Gradients;
@@ -108,8 +109,8 @@ public sealed class HeldAccountingTests
         var freed = false;
         ((Reversal)((TrainableModel)model).Gradients).BetweenPasses = (enc, dec, b, m) =>
         {
-            freed = new[] { b.Src, b.SrcLengths, b.SrcMask, b.TgtIn, b.TgtOut, b.TgtLengths, m.Encoder.Embedding!, m.Encoder.Bank!,
-                m.Decoder.Embedding!, m.Decoder.Output! }.All(t => t.IsInvalid);
+            freed = new[] { b.Src, b.SrcLengths, b.SrcMask, b.TgtIn, b.TgtOut, b.TgtLengths, m.Encoder.Embedding!, m.Encoder.Top!,
+                m.Decoder.Embedding!, m.Decoder.Top! }.All(t => t.IsInvalid);
             using var s = NewDisposeScope();
             var final = dec.Rnn.Final;
             (decFinalBits, decFinalFloor) = Recount(final.Layers.SelectMany(c => c.Parts.Select(p => p.Int)));
@@ -206,7 +207,7 @@ public sealed class HeldAccountingTests
             using var tape = rnn.Forward(t => x[t], steps, lengths, rnn.ZeroState(8));
             var alive = scope.DisposablesView.OfType<Tensor>().Where(t => !t.IsInvalid).ToList();
             var live = DisposeScopeManager.Statistics.ThreadTotalLiveCount - before;
-            return (alive.Sum(t => t.numel() * t.element_size()), alive.Count, live, tape.BufferFlagBits, tape.SavedBits / 8);
+            return (alive.Sum(t => t.numel() * t.element_size()), alive.Count, live, tape.Bits.BufferFlagBits, tape.Bits.SavedBits / 8);
         }
         var shortRun = Run(10);
         var longRun = Run(400);

@@ -1,6 +1,6 @@
 // MeasurementValidationTests: the measurement method sees a known allocation — a 200 MB tensor of ones made
 // inside the measured window of a probe shows up in its peak within 5 %; the probe runs in a child process.
-using Seq2SeqRev.Training.Memory;
+using Seq2SeqRev.Memory;
 using Xunit;
 
 namespace Seq2SeqRev.Tests.Memory;

@@ -130,7 +130,7 @@ public sealed class FloatEquationTests(ITestOutputHelper output)
         var rnn = ReversalTestKit.MakeRnn(kind, 16, 32, layers, ForgetLimit.Parse(bits), 4, 23, format);
         var (x, lengths) = ReversalTestKit.RandomBatch(1000, 8, 16, 29);
         var (mismatched, tape) = ReversalTestKit.ForwardAndReverse(rnn, x, lengths);
-        output.WriteLine($"{kind} {layers} layers, {bits} bits, T = 1000: {mismatched} mismatched values; held buffer {tape.ActualBits - tape.SavedBits:N0} bits");
+        output.WriteLine($"{kind} {layers} layers, {bits} bits, T = 1000: {mismatched} mismatched values; held buffer {tape.Bits.ActualBits - tape.Bits.SavedBits:N0} bits");
         Assert.Equal(0, mismatched);
     }
 }

@@ -321,9 +321,9 @@ public class FusedForgettingTests
         var (fusedStates, fusedTape) = Forward(ForgettingImplementation.Fused);
         for (var t = 0; t < referenceStates.Count; t++) Assert.True(referenceStates[t].SequenceEqual(fusedStates[t]), $"state {t} differs");
         AssertSameBuffers(referenceTape.Buffer, fusedTape.Buffer, "sealed tapes");
-        Assert.Equal(referenceTape.ActualBits, fusedTape.ActualBits);
-        AssertClose(referenceTape.OptimalBits, fusedTape.OptimalBits);
-        Assert.Equal(referenceTape.ReferenceSchemeBits, fusedTape.ReferenceSchemeBits);
+        Assert.Equal(referenceTape.Bits.ActualBits, fusedTape.Bits.ActualBits);
+        AssertClose(referenceTape.Bits.OptimalBits, fusedTape.Bits.OptimalBits);
+        Assert.Equal(referenceTape.Bits.ReferenceSchemeBits, fusedTape.Bits.ReferenceSchemeBits);
         Assert.True(referenceTape.Buffer.Snapshot().ChunkWords > 0, "expected spilled chunks");
 
         // Reverse each tape with the other implementation, comparing the buffers after every step.

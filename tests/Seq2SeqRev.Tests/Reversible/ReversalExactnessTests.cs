@@ -27,6 +27,6 @@ public class ReversalExactnessTests
         var (x, lengths) = ReversalTestKit.RandomBatch(40, 6, 5, 11);
         var (mismatched, tape) = ReversalTestKit.ForwardAndReverse(rnn, x, lengths);
         Assert.Equal(0, mismatched);
-        Assert.True(tape.ActualBits > 0);
+        Assert.True(tape.Bits.ActualBits > 0);
     }
 }

@@ -31,7 +31,7 @@ public class ReversalHandOffTests
         var final1 = tape1.TakeFinal();
         var final1Parts = final1.Layers.SelectMany(c => c.Parts.Select(p => p.Int.clone())).ToArray();
         Assert.False(tape1.HoldsFinal);
-        Assert.Equal(0, tape1.FinalStateBits);
+        Assert.Equal(0, tape1.Bits.FinalStateBits);
         using var tape2 = second.Forward(t => x2[t], steps, lengths2, final1);
 
         var result = second.Backward(tape2, t => x2[t], block, (t0, outs) => outs.sum(), keepInitial: true);

@@ -37,7 +37,7 @@ public sealed class ScalarLifetimeTests
     public static TheoryData<string> Assemblies => new()
     {
         "Seq2SeqRev.Reversible", "Seq2SeqRev.Attention", "Seq2SeqRev.Encoder", "Seq2SeqRev.Decoder",
-        "Seq2SeqRev.Model", "Seq2SeqRev.Runs", "Seq2SeqRev.Training", "Seq2SeqRev.Translation", "Seq2SeqRev.Cli", "Seq2SeqRev.Scoring",
+        "Seq2SeqRev.Model", "Seq2SeqRev.Runs", "Seq2SeqRev.Memory.Accounting", "Seq2SeqRev.Training", "Seq2SeqRev.Memory.Measurement", "Seq2SeqRev.Translation", "Seq2SeqRev.Cli", "Seq2SeqRev.Scoring",
         "Seq2SeqRev.Benchmarks", "Seq2SeqRev.Train", "Seq2SeqRev.Translate", "Seq2SeqRev.Tests",
     };
 

@@ -3,8 +3,8 @@
 // a learning-rate change and a step where one parameter has no gradient; saved states round-trip between ours and
 // TorchSharp's in both directions and resuming from them is bit-identical; unsupported options are refused.
 using System.Text;
+using Seq2SeqRev.Runs.Config;
 using Seq2SeqRev.Training;
-using Seq2SeqRev.Training.Config;
 using TorchSharp;
 using TorchSharp.Modules;
 using Xunit;

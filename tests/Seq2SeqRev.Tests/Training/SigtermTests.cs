@@ -1,8 +1,9 @@
 // SigtermTests: SIGTERM (what kill, timeout, systemd and batch schedulers send) stops `train` like Ctrl-C: the current
 // batch finishes, last.ckpt is saved and loads, the resume command is printed exactly once, exit 130.
 using System.Diagnostics;
-using Seq2SeqRev.Training;
+using Seq2SeqRev.Runs;
 using Seq2SeqRev.Tests.Data;
+using Seq2SeqRev.Training;
 using Xunit;
 
 namespace Seq2SeqRev.Tests.Training;

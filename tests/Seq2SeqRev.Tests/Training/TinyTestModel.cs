@@ -1,9 +1,9 @@
 // TinyTestModel: a small real ITrainable for trainer tests (embedding + mean-pooled source + GRUCell
 // decoder + Linear, with embedding dropout so the torch RNG matters). Sources/targets come without BOS/EOS; the
 // decoder reads BOS + target and predicts target + EOS. Loss = token cross-entropy sum / sentences.
-using Seq2SeqRev.Training.Config;
 using Seq2SeqRev.Model.Search;
 using Seq2SeqRev.Model.Tokenization;
+using Seq2SeqRev.Runs.Config;
 using Seq2SeqRev.Training;
 using TorchSharp;
 using TorchSharp.Modules;

@@ -1,8 +1,9 @@
 // TrainCommandTests: `seq2seqrev train` as a child process — config and argument errors are one line on stderr
 // with exit 2; a checkpoint problem on --resume likewise. The SIGKILL test (Category=Slow, seeded) kills the real
 // trainer after its first checkpoint and checks that every round resumes from it.
-using Seq2SeqRev.Training;
+using Seq2SeqRev.Runs;
 using Seq2SeqRev.Tests.Data;
+using Seq2SeqRev.Training;
 using Xunit;
 
 namespace Seq2SeqRev.Tests.Training;
@@ -39,7 +40,7 @@ public sealed class TrainCommandTests
         using var dir = new TempDir();
         var runDir = Path.Combine(dir.Path, "run");
         var (exit, _, stderr) = CliProcess.Run(CliProcess.TrainDll, "train",
-            new Dictionary<string, string> { [Seq2SeqRev.Training.Memory.HeapHousekeeping.TrimVariable] = "bogus" },
+            new Dictionary<string, string> { [Seq2SeqRev.Memory.HeapHousekeeping.TrimVariable] = "bogus" },
             "--config", TrainingTestKit.QuickYaml, "--run-dir", runDir);
         CliProcess.AssertExactOneLineError(exit, stderr, "SEQ2SEQREV_MALLOC_TRIM=bogus: expected off, grown or always");
         Assert.False(Directory.Exists(runDir), "the run folder was created");

@@ -3,8 +3,9 @@
 // resumes bit-identically from a mid-epoch last.ckpt (parameters byte for byte, every metric value but wall-clock time),
 // and stops after the current batch when cancelled. The real models: ReproducibilityTests.
 using System.Text.Json;
-using Seq2SeqRev.Training;
+using Seq2SeqRev.Runs;
 using Seq2SeqRev.Tests.Data;
+using Seq2SeqRev.Training;
 using Xunit;
 
 namespace Seq2SeqRev.Tests.Training;
@@ -60,7 +61,7 @@ public sealed class TrainerTests(TrainedRunFixture run) : IClassFixture<TrainedR
     [Fact]
     public void RunDirHoldsConfigLogTensorBoardAndCheckpoints()
     {
-        var config = Seq2SeqRev.Training.Config.ConfigLoader.Load(RunFile("config.yaml"));
+        var config = Seq2SeqRev.Runs.Config.ConfigLoader.Load(RunFile("config.yaml"));
         Assert.Equal(TrainingTestKit.Config("training.epochs=3"), config);
         Assert.Contains("val ppl", File.ReadAllText(RunFile("train.log")));
         Assert.NotEmpty(Directory.GetFiles(RunFile("tensorboard"), "events.out.tfevents.*"));

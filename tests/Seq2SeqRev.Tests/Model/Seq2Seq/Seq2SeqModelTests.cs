@@ -1,9 +1,9 @@
 // Seq2SeqModelTests: every cell × memory bank × attention builds and learns a tiny batch; the
 // IStepDecoder contract (shapes, greedy search); memory accounting of training by reversal.
 using Seq2SeqRev.Model;
-using Seq2SeqRev.Training.Config;
 using Seq2SeqRev.Model.Search;
 using Seq2SeqRev.Reversible;
+using Seq2SeqRev.Runs.Config;
 using Xunit;
 using Xunit.Abstractions;
 using static TorchSharp.torch;

@@ -1,6 +1,6 @@
 // Seq2SeqTestKit: tiny configs (named with the config words, parsed by SettingNames as a config file is), random
 // batches and gradient helpers for the seq2seq model tests.
-using Seq2SeqRev.Training.Config;
+using Seq2SeqRev.Runs.Config;
 using Seq2SeqRev.Training;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -1,10 +1,10 @@
 // Tests of the shipped configs/ folder: default.yaml equals RunConfig.Default, every YAML file
 // validates, and configs/grid/ holds exactly the paper's 50 combinations, reproducible by
 // configs/grid/generate.sh.
-using Seq2SeqRev.Encoder;
+using Seq2SeqRev.Encoders;
 using Seq2SeqRev.Model;
 using System.Diagnostics;
-using Seq2SeqRev.Training.Config;
+using Seq2SeqRev.Runs.Config;
 using Xunit;
 
 namespace Seq2SeqRev.Tests.Config;

@@ -1,8 +1,8 @@
 // ConfigLoader tests: strict keys, types, enums and ranges; cross-key rules; one-line errors
 // naming key, file and line; base chains and cycles; key=value overrides.
-using Seq2SeqRev.Reversible;
 using Seq2SeqRev.Model;
-using Seq2SeqRev.Training.Config;
+using Seq2SeqRev.Reversible;
+using Seq2SeqRev.Runs.Config;
 using Xunit;
 using static Seq2SeqRev.Tests.Config.ConfigTestFiles;
 

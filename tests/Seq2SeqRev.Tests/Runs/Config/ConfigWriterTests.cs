@@ -1,8 +1,8 @@
 // ConfigWriter tests: Load(Save(x)) == x for the default, every shipped config and awkward
 // values; the output lists every key and contains no base; the write leaves no temp files.
-using Seq2SeqRev.Encoder;
+using Seq2SeqRev.Encoders;
 using Seq2SeqRev.Model;
-using Seq2SeqRev.Training.Config;
+using Seq2SeqRev.Runs.Config;
 using Xunit;
 
 namespace Seq2SeqRev.Tests.Config;

@@ -2,7 +2,7 @@
 using System.Net;
 using System.Security.Cryptography;
 using Seq2SeqRev.Cli;
-using Seq2SeqRev.Training.Data;
+using Seq2SeqRev.Runs.Data;
 using Xunit;
 
 namespace Seq2SeqRev.Tests.Data;

@@ -1,4 +1,5 @@
 // Tests for Batcher: coverage, budgets, determinism, resuming.
+using Seq2SeqRev.Runs.Data;
 using Seq2SeqRev.Training.Data;
 using Xunit;
 

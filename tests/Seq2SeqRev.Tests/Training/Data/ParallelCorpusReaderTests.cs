@@ -2,6 +2,7 @@
 using System.IO.Compression;
 using System.Text;
 using Seq2SeqRev.Cli;
+using Seq2SeqRev.Runs.Data;
 using Seq2SeqRev.Training.Data;
 using Xunit;
 

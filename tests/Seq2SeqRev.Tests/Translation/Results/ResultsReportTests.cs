@@ -3,10 +3,11 @@
 // memory, savings or n/a), the scores equal the sacreBLEU-compatible scorers on the hypothesis files it wrote, and an
 // unknown test split is a one-line error raised before anything is translated.
 using Seq2SeqRev.Cli;
-using Seq2SeqRev.Translation.Results;
+using Seq2SeqRev.Runs;
 using Seq2SeqRev.Scoring;
-using Seq2SeqRev.Training;
 using Seq2SeqRev.Tests.Training;
+using Seq2SeqRev.Training;
+using Seq2SeqRev.Translation.Results;
 using Xunit;
 
 namespace Seq2SeqRev.Tests.Results;

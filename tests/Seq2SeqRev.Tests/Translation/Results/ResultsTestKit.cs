@@ -5,11 +5,11 @@
 // The report over both runs (beam 2) is computed once as well. Everything is deleted when the process exits.
 using System.IO.Compression;
 using System.Text;
-using Seq2SeqRev.Training.Config;
-using Seq2SeqRev.Translation.Results;
-using Seq2SeqRev.Training;
+using Seq2SeqRev.Runs.Config;
 using Seq2SeqRev.Tests.Data;
 using Seq2SeqRev.Tests.Training;
+using Seq2SeqRev.Training;
+using Seq2SeqRev.Translation.Results;
 
 namespace Seq2SeqRev.Tests.Results;
 

@@ -4,12 +4,13 @@
 // chain: report --export writes config, metrics and hypotheses; report --from scores them to the report's numbers, and
 // `./seq2seqrev score` of an exported hypothesis file prints the table's BLEU.
 using Seq2SeqRev.Cli;
-using Seq2SeqRev.Training;
-using Seq2SeqRev.Training.Config;
-using Seq2SeqRev.Translation;
-using Seq2SeqRev.Translation.Results;
+using Seq2SeqRev.Runs;
+using Seq2SeqRev.Runs.Config;
 using Seq2SeqRev.Tests.Data;
 using Seq2SeqRev.Tests.Training;
+using Seq2SeqRev.Training;
+using Seq2SeqRev.Translation;
+using Seq2SeqRev.Translation.Results;
 using TorchSharp;
 using Xunit;
 

@@ -10,10 +10,10 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Seq2SeqRev.Model;
 using Seq2SeqRev.Reversible;
-using Seq2SeqRev.Training.Config;
+using Seq2SeqRev.Runs.Config;
 using Seq2SeqRev.Training;
 
-namespace Seq2SeqRev.Training.Memory;
+namespace Seq2SeqRev.Memory;
 
 public sealed record Measurement(int SeqLen, int Batch, long PeakBytes, double StepMs);
 

@@ -16,7 +16,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Seq2SeqRev.Cli;
 
-namespace Seq2SeqRev.Training.Memory;
+namespace Seq2SeqRev.Memory;
 
 /// <summary>When <see cref="HeapHousekeeping"/> returns free memory to the kernel.</summary>
 public enum TrimPolicy

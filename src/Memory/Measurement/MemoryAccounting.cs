@@ -3,16 +3,17 @@
 // baseline, by part) — for the encoder and the decoder separately. Guarantees: runs TrainStep in train mode (dropout as in
 // training) on every batch and adds the per-batch bits; returns nulls for models that do not train by
 // reversal (baselines, or reversible cells with training.memory = backprop); gradients are left zeroed.
+using Seq2SeqRev.Runs.Config;
 using Seq2SeqRev.Training;
 using TorchSharp;
 
-namespace Seq2SeqRev.Training.Memory;
+namespace Seq2SeqRev.Memory;
 
 public sealed record AccountingResult(MemoryBits? Encoder, MemoryBits? Decoder, int Batches, long Sentences = 0);
 
 public static class MemoryAccounting
 {
-    public static bool Applies(Config.RunConfig config) => config.MemoryMode == Config.TrainingMemory.Reversal;
+    public static bool Applies(RunConfig config) => config.MemoryMode == TrainingMemory.Reversal;
 
     public static AccountingResult Run(ITrainable model, IEnumerable<TrainingBatch> batches)
     {

@@ -3,7 +3,7 @@
 // /proc/self/clear_refs), so PeakResidentBytes afterwards is the highest resident set since that call.
 using Seq2SeqRev.Cli;
 
-namespace Seq2SeqRev.Training.Memory;
+namespace Seq2SeqRev.Memory;
 
 public static class ProcessMemory
 {

@@ -4,12 +4,14 @@
 // same data and tokenizer settings share one tokenizer and one encoded corpus (learned once); a checkpoint's
 // tokenizer and weights are used for its config (rows say "trained"), otherwise weights are the seeded random
 // initialisation (rows say "untrained").
-using Seq2SeqRev.Training.Config;
-using Seq2SeqRev.Training.Data;
+using Seq2SeqRev.Runs;
+using Seq2SeqRev.Runs.Config;
+using Seq2SeqRev.Runs.Data;
 using Seq2SeqRev.Training;
+using Seq2SeqRev.Training.Data;
 using TorchSharp;
 
-namespace Seq2SeqRev.Training.Memory;
+namespace Seq2SeqRev.Memory;
 
 /// <summary>One config to report; <paramref name="Checkpoint"/> supplies trained weights and tokenizer.</summary>
 public sealed record MemoryTarget(RunConfig Config, Checkpoint? Checkpoint = null);

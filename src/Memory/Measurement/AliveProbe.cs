@@ -8,10 +8,11 @@
 // the step's held accounting (encoder and decoder, every part) in bytes. Native counts are the allocator's chunk sizes
 // (each carries a few bytes of header), so small held parts read slightly larger than they are.
 using System.Text.Json;
+using Seq2SeqRev.Training;
 using Seq2SeqRev.Training.Gradients;
 using TorchSharp;
 
-namespace Seq2SeqRev.Training.Memory;
+namespace Seq2SeqRev.Memory;
 
 public sealed record AliveResult(long NativeBytes, long ManagedBytes, long HeldBytes)
 {

@@ -6,8 +6,9 @@
 // resident set.
 using System.Globalization;
 using Seq2SeqRev.Reversible;
+using Seq2SeqRev.Training;
 
-namespace Seq2SeqRev.Training.Memory;
+namespace Seq2SeqRev.Memory;
 
 internal sealed class ResidentTrace : IDisposable
 {

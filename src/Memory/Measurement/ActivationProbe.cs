@@ -8,12 +8,12 @@
 // update); ExtraBytes (a tensor of ones allocated inside the measured window) exists to validate the method.
 using System.Diagnostics;
 using System.Text.Json;
-using Seq2SeqRev.Training.Config;
+using Seq2SeqRev.Runs.Config;
 using Seq2SeqRev.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Seq2SeqRev.Training.Memory;
+namespace Seq2SeqRev.Memory;
 
 public sealed record ProbeRequest(RunConfig Config, int SeqLen, int Batch, int TimedSteps = 3, long ExtraBytes = 0, int Seed = 1);
 

@@ -5,9 +5,10 @@
 // live memory; a failing child is reported with its last stderr line.
 using System.Diagnostics;
 using System.Globalization;
-using Seq2SeqRev.Training.Config;
+using Seq2SeqRev.Runs.Config;
+using Seq2SeqRev.Training;
 
-namespace Seq2SeqRev.Training.Memory;
+namespace Seq2SeqRev.Memory;
 
 public sealed class ProbeLauncher(string trainDll)
 {

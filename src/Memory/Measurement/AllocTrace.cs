@@ -4,8 +4,9 @@
 // native allocation in between is labelled with the innermost training phase (PhaseProfiler, switched on for the window).
 using System.Runtime.InteropServices;
 using Seq2SeqRev.Reversible;
+using Seq2SeqRev.Training;
 
-namespace Seq2SeqRev.Training.Memory;
+namespace Seq2SeqRev.Memory;
 
 internal sealed class AllocTrace : IDisposable
 {

@@ -8,7 +8,7 @@
 // macOS, Windows) IsSupported is false, Info returns null and Trim does nothing.
 using System.Runtime.InteropServices;
 
-namespace Seq2SeqRev.Training.Memory;
+namespace Seq2SeqRev.Memory;
 
 /// <summary>glibc heap totals over all arenas (mallinfo2), in bytes.</summary>
 /// <param name="HeapBytes">Obtained from the system for the arenas (sbrk/heaps), excluding mmapped chunks.</param>

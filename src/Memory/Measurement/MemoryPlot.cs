@@ -2,9 +2,10 @@
 // "<name> (<training memory>)". Guarantees: configs without measurements are left out; written atomically (LinePlots).
 using ScottPlot;
 using Seq2SeqRev.Cli;
-using Seq2SeqRev.Training.Config;
+using Seq2SeqRev.Runs.Config;
+using Seq2SeqRev.Training;
 
-namespace Seq2SeqRev.Training.Memory;
+namespace Seq2SeqRev.Memory;
 
 public static class MemoryPlot
 {

@@ -7,10 +7,12 @@
 using System.Globalization;
 using System.Text;
 using Seq2SeqRev.Cli;
-using Seq2SeqRev.Training.Config;
+using Seq2SeqRev.Runs;
+using Seq2SeqRev.Runs.Config;
+using Seq2SeqRev.Training;
 using Spectre.Console;
 
-namespace Seq2SeqRev.Training.Memory;
+namespace Seq2SeqRev.Memory;
 
 public static class MemoryTables
 {

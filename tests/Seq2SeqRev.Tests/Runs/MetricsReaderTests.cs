@@ -1,11 +1,12 @@
 // MetricsReaderTests: metrics.jsonl read back equals what MetricsWriter wrote (null for non-finite numbers reads as
 // NaN, missing memory savings stay null), and a bad line is a one-line UserError naming the file and line.
 using Seq2SeqRev.Cli;
-using Seq2SeqRev.Training;
+using Seq2SeqRev.Runs;
 using Seq2SeqRev.Tests.Data;
+using Seq2SeqRev.Training;
 using Xunit;
 
-namespace Seq2SeqRev.Tests.Results;
+namespace Seq2SeqRev.Tests.Runs;
 
 public sealed class MetricsReaderTests
 {

@@ -2,7 +2,7 @@
 // Guarantees: one decimal and an "x" (e.g. "9.4x"), invariant culture; an unknown factor is "n/a".
 using System.Globalization;
 
-namespace Seq2SeqRev.Training;
+namespace Seq2SeqRev.Memory;
 
 public static class MemorySaving
 {

@@ -3,7 +3,7 @@
 // ordinary ids (no pad/unk/bos/eos), reproducibly from `seed`.
 using Seq2SeqRev.Training;
 
-namespace Seq2SeqRev.Training.Memory;
+namespace Seq2SeqRev.Memory;
 
 public static class SyntheticBatch
 {
