@@ -1,6 +1,6 @@
 // ManagedGarbage: optional forced collections of the managed heap's youngest generation during a training step by
-// reversal (training.reversal_gc_mib; off by default: forcing them promoted what the step still referenced and raised the
-// measured peak at T = 200, docs/MEMORY.md). Guarantees: Step() is a cheap check (the thread's allocated bytes since
+// reversal (training.reversal_gc_mib; off by default: forcing them promotes what the step still references, and they
+// did not lower the measured peak at T = 200, docs/MEMORY.md). Guarantees: Step() is a cheap check (the thread's allocated bytes since
 // construction or the last collection); every <c>mib</c> MiB allocated on this thread it runs a blocking collection of
 // generation 0 (what survives is promoted; nothing the computation reads changes); mib = 0 never collects.
 namespace Seq2SeqRev.Training.Gradients;
