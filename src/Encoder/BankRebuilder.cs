@@ -37,15 +37,10 @@ public sealed class BankRebuilder : IDisposable
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var layout = _encoder.Bank;
-        // The masks multiply in place (the lookup and the conversion are fresh tensors; x ⊙ mask in place is the same
-        // product as LockedDropout.Apply's), so one [n, B, E] tensor is alive beside the chunk, not two.
-        var embedded = layout.UsesEmbedding ? InPlaceMasked(_encoder.Embed(_tape.Src.narrow(0, start, length), null), _tape.Dropout.Embedding) : null;
-        var hidden = layout.HiddenColumns > 0
-            ? InPlaceMasked(_encoder.Rnn.Format.ToFloat(_tape.Rnn.Saved!.narrow(0, 1 + start, length)), _tape.Dropout.Bank) : null;
-        return layout.Assemble(embedded, hidden, null).MoveToOuterDisposeScope();
+        var embedded = layout.UsesEmbedding ? _encoder.Embed(_tape.Src.narrow(0, start, length), _tape.Dropout.Embedding) : null;
+        var hidden = layout.HiddenColumns > 0 ? _encoder.Rnn.Format.ToFloat(_tape.Rnn.Saved!.narrow(0, 1 + start, length)) : null;
+        return layout.Assemble(embedded, hidden, _tape.Dropout.Bank).MoveToOuterDisposeScope();
     }
-
-    private static Tensor InPlaceMasked(Tensor fresh, Tensor? mask) => mask is null ? fresh : fresh.mul_(mask);
 
     /// <summary>Routes dL/d(rows <paramref name="start"/> … + <paramref name="length"/> − 1) [B, n, C], consuming it (its
     /// embedding columns are overwritten).</summary>
