@@ -47,8 +47,14 @@ public static class AliveProbe
         model.Module.train();
         var batch = SyntheticBatch.Create(request.Batch, request.SeqLen, vocab, request.Seed);
         model.TrainStep(batch);                                  // warm-up: gradients and lazily made constants
+        model.TrainStep(batch);                                  // a second one: blocks the first leaves to the next step
+        // The managed reading collects and runs finalizers, which free the native memory of tensors the warm-up left to
+        // them: so the native baseline is read last, after every collection (read first, it counted blocks the step
+        // then appeared to free: a native delta below zero).
         Settle();
-        var (native0, managed0) = (NativeInUse(), GC.GetTotalMemory(forceFullCollection: true));
+        var managed0 = GC.GetTotalMemory(forceFullCollection: true);
+        Settle();
+        var native0 = NativeInUse();
         long native = 0, managed = 0;
         var trace = AllocTrace.Window();                          // scripts/alloc-trace, when asked for
         reversal.BetweenPasses = (_, _, _, _) =>
@@ -63,11 +69,14 @@ public static class AliveProbe
         return new AliveResult(native, managed, (long)Math.Round(heldBits / 8));
     }
 
+    /// <summary>Three rounds of a full collection and its finalizers (a finalizer's release can leave more garbage).</summary>
     private static void Settle()
     {
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        GC.Collect();
+        for (var i = 0; i < 3; i++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+        }
     }
 
     private static long NativeInUse()

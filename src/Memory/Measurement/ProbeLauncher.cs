@@ -2,7 +2,8 @@
 // hidden `memory-probe` subcommand — so that one measurement's allocations cannot hide in another's freed
 // memory (ActivationProbe, or AliveProbe with RunAlive). Guarantees: the config travels as a temporary YAML file (deleted afterwards); the child runs with a
 // fixed glibc mmap threshold (64 KiB), so large tensors are mapped and unmapped and the resident set follows
-// live memory; a failing child is reported with its last stderr line.
+// live memory (the alive probe: glibc's thread cache and .NET's tiered recompilation off); a failing child is reported with its
+// last stderr line.
 using System.Diagnostics;
 using System.Globalization;
 using Seq2SeqRev.Runs.Config;
@@ -36,7 +37,13 @@ public sealed class ProbeLauncher(string trainDll)
                 UseShellExecute = false,
             };
             info.Environment["MALLOC_MMAP_THRESHOLD_"] = "65536";
-            if (alive) info.Environment["GLIBC_TUNABLES"] = "glibc.malloc.tcache_count=0";
+            if (alive)
+            {
+                info.Environment["GLIBC_TUNABLES"] = "glibc.malloc.tcache_count=0";
+                // No background recompilation: tiered compilation's JIT mallocs on its own thread during the measured step
+                // (up to ±1.9 MB of glibc's bytes in use at the hook, run to run); every method is compiled once, in the warm-up.
+                info.Environment["DOTNET_TieredCompilation"] = "0";
+            }
             var c = CultureInfo.InvariantCulture;
             foreach (var a in new[]
             {

@@ -76,6 +76,9 @@ public sealed class Reversal : IGradientMethod
         //    initial state) outlives them: what they keep is in the tapes, which own it (AliveBytesTests).
         SequenceTape encoderTape;
         SequenceTape decoderTape;
+        // The managed garbage of the whole step counts, the forward passes' too (their tensor handles, about as many as
+        // the reversal's): collected, if over budget, before the reversal starts instead of lying under its peak.
+        var garbage = new ManagedGarbage(GcMib);
         using (var forwardScope = NewDisposeScope())
         {
             encoderTape = encoder.Forward(b.Src, b.SrcLengths, b.SrcSteps, m.Encoder);
@@ -86,6 +89,7 @@ public sealed class Reversal : IGradientMethod
         using var decTape = decoderTape;
         b.DisposeTensors();
         m.DisposeTensors();
+        garbage.Step();
         var (encBits, decBits) = Accounting(encTape, decTape, b);
         BetweenPasses?.Invoke(encTape, decTape, b, m);
 
@@ -94,7 +98,6 @@ public sealed class Reversal : IGradientMethod
         //    encoder's reversal. The summed CE stays on the tensor side (float64, as the host sum was): one read at the end.
         using var lossSum = zeros(1, ScalarType.Float64);
         using var targets = PreparedBatch.TargetsFromInputs(decTape.Ids, decTape.Rnn.Lengths!, 0, b.TgtSteps);
-        var garbage = new ManagedGarbage(GcMib);
         Tensor GeneratorLoss(int firstStep, Tensor attentional)
         {
             garbage.Step();

@@ -11,9 +11,7 @@ namespace Seq2SeqRev.Tests.Memory;
 
 public sealed class AliveBytesTests(ITestOutputHelper output)
 {
-    [Theory(Skip = "not yet reliable: after the frees of commit a09caba the native delta reads negative (-0.2 to -0.5 MB; "
-        + "something alive before the measured step is freed before the hook) and the sum falls below the held bytes; "
-        + "docs/MEMORY.md, 'Held means alive'")]
+    [Theory]
     [InlineData("revgru")]
     [InlineData("revlstm")]
     public void BytesAliveBetweenThePassesAreTheHeldBytes(string cell)
