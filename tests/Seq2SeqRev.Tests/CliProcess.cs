@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Seq2SeqRev.Tests.Data;
 using Xunit;
 
 namespace Seq2SeqRev.Tests;

@@ -3,7 +3,6 @@
 // one) with OMP_WAIT_POLICY=PASSIVE; `help` prints the settings a command would run with (no build needed). The idle
 // cores are given with SEQ2SEQREV_IDLE_CORES, so the decision is tested without loading the machine.
 using System.Diagnostics;
-using Seq2SeqRev.Tests.Data;
 using Xunit;
 
 namespace Seq2SeqRev.Tests;

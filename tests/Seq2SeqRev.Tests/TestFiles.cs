@@ -2,7 +2,7 @@
 // temp directories.
 
 using Seq2SeqRev.Runs.Data;
-namespace Seq2SeqRev.Tests.Data;
+namespace Seq2SeqRev.Tests;
 
 internal sealed class TempDir : IDisposable
 {

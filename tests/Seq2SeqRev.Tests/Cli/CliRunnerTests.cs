@@ -5,7 +5,7 @@ using Seq2SeqRev.Cli;
 using Seq2SeqRev.Model;
 using Xunit;
 
-namespace Seq2SeqRev.Tests;
+namespace Seq2SeqRev.Tests.Cli;
 
 public sealed class CliRunnerTests
 {

@@ -56,7 +56,7 @@ public sealed class UserWordsTests
         var (exit, stdout, _) = CliProcess.Run(CliProcess.TrainDll, "--version");
         Assert.Equal(0, exit);
         Assert.Matches(@"^\d+\.\d+\.\d+(\+[0-9a-f]{7,40})?\s*$", stdout);
-        if (Directory.Exists(Path.Combine(Data.TestFiles.RepoRoot, ".git")) || File.Exists(Path.Combine(Data.TestFiles.RepoRoot, ".git")))
+        if (Directory.Exists(Path.Combine(TestFiles.RepoRoot, ".git")) || File.Exists(Path.Combine(TestFiles.RepoRoot, ".git")))
             Assert.Matches(@"\+[0-9a-f]{40}", stdout);
     }
 }

@@ -5,10 +5,10 @@
 // derived from narrow lengths equals PreparedBatch.SrcMask, for random batches; IntegerStorage picks the narrowest type.
 using Seq2SeqRev.Model;
 using Seq2SeqRev.Reversible;
-using Seq2SeqRev.Tests.Seq2Seq;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
+using Seq2SeqRev.Tests.Model.Seq2Seq;
 
 namespace Seq2SeqRev.Tests.Memory;
 

@@ -9,11 +9,11 @@ using Seq2SeqRev.Memory;
 using Seq2SeqRev.Reversible;
 using Seq2SeqRev.Training;
 using Seq2SeqRev.Training.Gradients;
-using Seq2SeqRev.Tests.Reversible;
-using Seq2SeqRev.Tests.Seq2Seq;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
+using Seq2SeqRev.Tests.Model.Seq2Seq;
+using Seq2SeqRev.Tests.Reversible;
 
 namespace Seq2SeqRev.Tests.Memory;
 

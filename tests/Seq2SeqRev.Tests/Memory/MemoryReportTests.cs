@@ -1,13 +1,13 @@
 // MemoryReportTests: accounting of a tiny reversible config (baseline > actual bits, on synthetic and on
 // validation batches), null accounting for baselines, the JSON shape, and that the markdown and text tables
 // print the same numbers as the JSON.
+using System.Text.Json;
+using Seq2SeqRev.Memory;
 using Seq2SeqRev.Model;
 using Seq2SeqRev.Reversible;
 using Seq2SeqRev.Runs.Config;
-using System.Text.Json;
 using Seq2SeqRev.Tests.Training;
 using Seq2SeqRev.Training;
-using Seq2SeqRev.Memory;
 using Xunit;
 
 namespace Seq2SeqRev.Tests.Memory;

@@ -1,11 +1,9 @@
 // MemoryTestKit: tiny configs for the memory command (any config file shrunk by overrides), the probe launcher
 // on the built Train executable, and running `memory` as a child process.
-using Seq2SeqRev.Encoders;
 using System.Diagnostics;
-using Seq2SeqRev.Runs.Config;
-using Seq2SeqRev.Tests.Data;
-using Seq2SeqRev.Tests.Training;
+using Seq2SeqRev.Encoders;
 using Seq2SeqRev.Memory;
+using Seq2SeqRev.Runs.Config;
 
 namespace Seq2SeqRev.Tests.Memory;
 

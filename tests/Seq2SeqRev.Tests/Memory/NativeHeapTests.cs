@@ -3,10 +3,9 @@
 // SEQ2SEQREV_MALLOC_TRIM names exactly the three policies. Runs alone (its collection disables parallelization: no
 // other test allocating at the same time), because it compares the process's resident set before and after.
 using Seq2SeqRev.Memory;
-using Seq2SeqRev.Tests.Data;
-using Seq2SeqRev.Tests.Training;
 using Xunit;
 using static TorchSharp.torch;
+using Seq2SeqRev.Tests.Training;
 
 namespace Seq2SeqRev.Tests.Memory;
 

@@ -2,7 +2,6 @@
 // (so it loads with Debian 12's libstdc++), the NuGet cache's copy is untouched, a shim that cannot load is one line
 // naming what is missing, and `score` runs where TorchSharp's natives cannot load at all.
 using Seq2SeqRev.Cli;
-using Seq2SeqRev.Tests.Data;
 using Xunit;
 
 namespace Seq2SeqRev.Tests.Native;

@@ -12,9 +12,8 @@ using System.IO.Compression;
 using System.Text.RegularExpressions;
 using System.Xml.Linq;
 using Seq2SeqRev.Cli;
-using Seq2SeqRev.Tests.Data;
-using Xunit;
 using Xunit.Abstractions;
+using Xunit;
 
 namespace Seq2SeqRev.Tests.Package;
 

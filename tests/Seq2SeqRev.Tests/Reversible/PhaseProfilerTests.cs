@@ -4,11 +4,11 @@
 // of the enclosing reversal.
 using System.Diagnostics;
 using Seq2SeqRev.Reversible;
-using Seq2SeqRev.Tests.Seq2Seq;
+using Seq2SeqRev.Tests.Model.Seq2Seq;
 using Seq2SeqRev.Tests.Training;
 using Xunit;
 
-namespace Seq2SeqRev.Tests.Bench;
+namespace Seq2SeqRev.Tests.Reversible;
 
 [Collection(TorchRngCollection.Name)]
 public sealed class PhaseProfilerTests

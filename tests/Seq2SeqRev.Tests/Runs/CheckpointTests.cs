@@ -1,9 +1,8 @@
 // CheckpointTests: the checkpoint file format — round trip, and one-line errors for foreign, truncated,
 // corrupted, wrong-version and missing files.
 using Seq2SeqRev.Cli;
-using Seq2SeqRev.Runs;
 using Seq2SeqRev.Runs.Config;
-using Seq2SeqRev.Tests.Data;
+using Seq2SeqRev.Runs;
 using Seq2SeqRev.Training;
 using Xunit;
 

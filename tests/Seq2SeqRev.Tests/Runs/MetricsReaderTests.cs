@@ -2,7 +2,6 @@
 // NaN, missing memory savings stay null), and a bad line is a one-line UserError naming the file and line.
 using Seq2SeqRev.Cli;
 using Seq2SeqRev.Runs;
-using Seq2SeqRev.Tests.Data;
 using Seq2SeqRev.Training;
 using Xunit;
 

@@ -6,7 +6,6 @@
 // and early-stopping counters) is equal, and so is every metrics.jsonl value but wall-clock time. The schedule is set so
 // that it acts: lr_patience 0 and an lr_decay, so a validation without improvement decays the learning rate.
 using Seq2SeqRev.Runs;
-using Seq2SeqRev.Tests.Data;
 using Seq2SeqRev.Training;
 using Xunit;
 

@@ -2,9 +2,8 @@
 // tiny) on the sample corpus. Trained twice with one seed they end with byte-identical parameters, optimizer state and
 // RNG; stopped mid-epoch and resumed from last.ckpt they end exactly as the run that never stopped: the same bytes and
 // the same metric values (every field of metrics.jsonl but wall-clock time).
-using Seq2SeqRev.Runs;
 using Seq2SeqRev.Runs.Config;
-using Seq2SeqRev.Tests.Data;
+using Seq2SeqRev.Runs;
 using Seq2SeqRev.Training;
 using Xunit;
 

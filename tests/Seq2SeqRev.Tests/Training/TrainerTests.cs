@@ -4,7 +4,6 @@
 // and stops after the current batch when cancelled. The real models: ReproducibilityTests.
 using System.Text.Json;
 using Seq2SeqRev.Runs;
-using Seq2SeqRev.Tests.Data;
 using Seq2SeqRev.Training;
 using Xunit;
 

@@ -1,9 +1,8 @@
 // TrainingTestKit: shared helpers for trainer tests — a tiny config on the sample corpus, running the Trainer
 // with TinyTestModel, and running the real Train executable as a child process.
 using System.Diagnostics;
-using Seq2SeqRev.Runs;
 using Seq2SeqRev.Runs.Config;
-using Seq2SeqRev.Tests.Data;
+using Seq2SeqRev.Runs;
 using Seq2SeqRev.Training;
 
 namespace Seq2SeqRev.Tests.Training;

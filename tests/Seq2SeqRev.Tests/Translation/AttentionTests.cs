@@ -8,13 +8,12 @@ using System.Text;
 using Seq2SeqRev.Cli;
 using Seq2SeqRev.Model.Search;
 using Seq2SeqRev.Runs.Data;
-using Seq2SeqRev.Tests.Data;
-using Seq2SeqRev.Tests.Training;
 using Seq2SeqRev.Translation;
 using TorchSharp;
 using Xunit;
 using static Seq2SeqRev.Tests.Translation.TranslationTestKit;
 using static TorchSharp.torch;
+using Seq2SeqRev.Tests.Training;
 
 namespace Seq2SeqRev.Tests.Translation;
 

@@ -3,9 +3,8 @@
 // TranslateRunner in-process on given input bytes and the Translate executable as a child process.
 using System.Diagnostics;
 using System.Text;
-using Seq2SeqRev.Runs;
 using Seq2SeqRev.Runs.Config;
-using Seq2SeqRev.Tests.Data;
+using Seq2SeqRev.Runs;
 using Seq2SeqRev.Tests.Training;
 using Seq2SeqRev.Training;
 using Seq2SeqRev.Translation;

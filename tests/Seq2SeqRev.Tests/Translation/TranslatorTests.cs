@@ -5,12 +5,11 @@
 using Seq2SeqRev.Cli;
 using Seq2SeqRev.Model.Search;
 using Seq2SeqRev.Runs;
-using Seq2SeqRev.Tests.Data;
-using Seq2SeqRev.Tests.Training;
 using Seq2SeqRev.Training;
 using Seq2SeqRev.Translation;
 using Xunit;
 using static Seq2SeqRev.Tests.Translation.TranslationTestKit;
+using Seq2SeqRev.Tests.Training;
 
 namespace Seq2SeqRev.Tests.Translation;
 

@@ -6,7 +6,7 @@ using Seq2SeqRev.Model.Search;
 using TorchSharp;
 using Xunit;
 
-namespace Seq2SeqRev.Tests.Search;
+namespace Seq2SeqRev.Tests.Model.Search;
 
 public class BeamSearchTests
 {

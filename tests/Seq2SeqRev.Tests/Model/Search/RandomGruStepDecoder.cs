@@ -4,11 +4,11 @@
 // records the row count of every Step call; owns and disposes its modules; creates no leaked tensors.
 using Seq2SeqRev.Model.Search;
 using Seq2SeqRev.Reversible;
-using TorchSharp;
 using TorchSharp.Modules;
+using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Seq2SeqRev.Tests.Search;
+namespace Seq2SeqRev.Tests.Model.Search;
 
 internal sealed class RandomGruStepDecoder : IStepDecoder, IDisposable
 {

@@ -4,11 +4,11 @@
 using Seq2SeqRev.Model;
 using Seq2SeqRev.Model.Search;
 using Seq2SeqRev.Reversible;
-using Seq2SeqRev.Tests.Seq2Seq;
 using Xunit;
 using static TorchSharp.torch;
+using Seq2SeqRev.Tests.Model.Seq2Seq;
 
-namespace Seq2SeqRev.Tests.Search;
+namespace Seq2SeqRev.Tests.Model.Search;
 
 /// <summary>The model, with states whose rows' sources are unknown: every Select copies the bank and the mask.</summary>
 internal sealed class CopyingBankDecoder(Seq2SeqModel model) : IStepDecoder

@@ -5,7 +5,7 @@ using Seq2SeqRev.Model.Search;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Seq2SeqRev.Tests.Search;
+namespace Seq2SeqRev.Tests.Model.Search;
 
 internal sealed class TableStepDecoder : IStepDecoder, IDisposable
 {

@@ -7,7 +7,7 @@ using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
 
-namespace Seq2SeqRev.Tests.Seq2Seq;
+namespace Seq2SeqRev.Tests.Model.Seq2Seq;
 
 public sealed class LossHeadTests
 {

@@ -2,11 +2,11 @@
 // (training.reversal_loss_shard) gives backprop's loss and gradients at 1e-5 relative, for pieces that do and do not
 // divide the block, one step, and the whole block (0), both cells, padded batches.
 using Seq2SeqRev.Training;
-using Xunit;
 using Xunit.Abstractions;
+using Xunit;
 using static TorchSharp.torch;
 
-namespace Seq2SeqRev.Tests.Seq2Seq;
+namespace Seq2SeqRev.Tests.Model.Seq2Seq;
 
 public sealed class ReversalLossShardTests(ITestOutputHelper output)
 {

@@ -1,14 +1,14 @@
 // Seq2SeqModelTests: every cell × memory bank × attention builds and learns a tiny batch; the
 // IStepDecoder contract (shapes, greedy search); memory accounting of training by reversal.
-using Seq2SeqRev.Model;
 using Seq2SeqRev.Model.Search;
+using Seq2SeqRev.Model;
 using Seq2SeqRev.Reversible;
 using Seq2SeqRev.Runs.Config;
-using Xunit;
 using Xunit.Abstractions;
+using Xunit;
 using static TorchSharp.torch;
 
-namespace Seq2SeqRev.Tests.Seq2Seq;
+namespace Seq2SeqRev.Tests.Model.Seq2Seq;
 
 [Collection(GlobalRngCollection.Name)]
 public sealed class Seq2SeqModelTests(ITestOutputHelper output)

@@ -2,11 +2,11 @@
 // as ordinary backprop (ReversibleRnn.ForwardWithGraph) on the same weights and dropout masks, one decoder step at a
 // time and in blocks of K steps (training.reversal_block, longer than the sentences included); the
 // baselines' checkpoint mode gives the same gradients as their backprop mode.
-using Xunit;
 using Xunit.Abstractions;
+using Xunit;
 using static TorchSharp.torch;
 
-namespace Seq2SeqRev.Tests.Seq2Seq;
+namespace Seq2SeqRev.Tests.Model.Seq2Seq;
 
 [Collection(GlobalRngCollection.Name)]
 public sealed class Seq2SeqReversalGradientTests(ITestOutputHelper output)

@@ -5,7 +5,7 @@ using Seq2SeqRev.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Seq2SeqRev.Tests.Seq2Seq;
+namespace Seq2SeqRev.Tests.Model.Seq2Seq;
 
 internal static class Seq2SeqTestKit
 {

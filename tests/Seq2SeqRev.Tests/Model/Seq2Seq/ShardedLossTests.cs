@@ -2,11 +2,11 @@
 // time, for backprop and checkpointing) and backprop's written-out loss head over the whole sequence (shard 0, the
 // default training.loss_head) give the same gradients and the same summed loss as autograd through the whole sequence's
 // loss (training.loss_head = autograd, the reference).
-using Xunit;
 using Xunit.Abstractions;
+using Xunit;
 using static TorchSharp.torch;
 
-namespace Seq2SeqRev.Tests.Seq2Seq;
+namespace Seq2SeqRev.Tests.Model.Seq2Seq;
 
 [Collection(GlobalRngCollection.Name)]
 public sealed class ShardedLossTests(ITestOutputHelper output)

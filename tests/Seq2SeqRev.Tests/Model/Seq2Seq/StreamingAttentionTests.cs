@@ -7,11 +7,11 @@
 using Seq2SeqRev.Attention;
 using Seq2SeqRev.Reversible;
 using TorchSharp;
-using Xunit;
 using Xunit.Abstractions;
+using Xunit;
 using static TorchSharp.torch;
 
-namespace Seq2SeqRev.Tests.Seq2Seq;
+namespace Seq2SeqRev.Tests.Model.Seq2Seq;
 
 [Collection(GlobalRngCollection.Name)]
 public sealed class StreamingAttentionTests(ITestOutputHelper output)

@@ -1,14 +1,15 @@
 // Tests for BpeLearner / SubwordTokenizer / TokenizerPair (in the Data test namespace so the data filter runs them).
 using System.Diagnostics;
 using Seq2SeqRev.Cli;
-using Seq2SeqRev.Model;
 using Seq2SeqRev.Model.Tokenization;
+using Seq2SeqRev.Model;
 using Seq2SeqRev.Runs.Data;
+using Seq2SeqRev.Tests.Training.Data;
 using Seq2SeqRev.Training.Data;
-using Xunit;
 using Xunit.Abstractions;
+using Xunit;
 
-namespace Seq2SeqRev.Tests.Data;
+namespace Seq2SeqRev.Tests.Model.Tokenization;
 
 public class TokenizerTests(ITestOutputHelper output)
 {

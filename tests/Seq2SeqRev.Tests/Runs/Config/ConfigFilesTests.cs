@@ -1,13 +1,13 @@
 // Tests of the shipped configs/ folder: default.yaml equals RunConfig.Default, every YAML file
 // validates, and configs/grid/ holds exactly the paper's 50 combinations, reproducible by
 // configs/grid/generate.sh.
+using System.Diagnostics;
 using Seq2SeqRev.Encoders;
 using Seq2SeqRev.Model;
-using System.Diagnostics;
 using Seq2SeqRev.Runs.Config;
 using Xunit;
 
-namespace Seq2SeqRev.Tests.Config;
+namespace Seq2SeqRev.Tests.Runs.Config;
 
 public sealed class ConfigFilesTests : IDisposable
 {

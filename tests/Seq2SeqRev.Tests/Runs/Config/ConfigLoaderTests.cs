@@ -4,9 +4,9 @@ using Seq2SeqRev.Model;
 using Seq2SeqRev.Reversible;
 using Seq2SeqRev.Runs.Config;
 using Xunit;
-using static Seq2SeqRev.Tests.Config.ConfigTestFiles;
+using static Seq2SeqRev.Tests.Runs.Config.ConfigTestFiles;
 
-namespace Seq2SeqRev.Tests.Config;
+namespace Seq2SeqRev.Tests.Runs.Config;
 
 public sealed class ConfigLoaderTests : IDisposable
 {

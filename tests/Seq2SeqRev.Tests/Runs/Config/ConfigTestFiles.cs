@@ -3,7 +3,7 @@
 using Seq2SeqRev.Cli;
 using Xunit;
 
-namespace Seq2SeqRev.Tests.Config;
+namespace Seq2SeqRev.Tests.Runs.Config;
 
 /// <summary>A temporary folder, deleted on Dispose, plus shared paths and assertions.</summary>
 public sealed class ConfigTestFiles : IDisposable

@@ -5,7 +5,7 @@ using Seq2SeqRev.Model;
 using Seq2SeqRev.Runs.Config;
 using Xunit;
 
-namespace Seq2SeqRev.Tests.Config;
+namespace Seq2SeqRev.Tests.Runs.Config;
 
 public sealed class ConfigWriterTests : IDisposable
 {

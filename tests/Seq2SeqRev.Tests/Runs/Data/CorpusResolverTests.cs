@@ -3,9 +3,10 @@ using System.Net;
 using System.Security.Cryptography;
 using Seq2SeqRev.Cli;
 using Seq2SeqRev.Runs.Data;
+using Seq2SeqRev.Tests.Training.Data;
 using Xunit;
 
-namespace Seq2SeqRev.Tests.Data;
+namespace Seq2SeqRev.Tests.Runs.Data;
 
 public class CorpusResolverTests
 {

@@ -2,13 +2,13 @@
 // (a partial line is not one; the end of the input is), keeps a partial line across looks, and a wait for input ends
 // when its cancellation token fires; a FIFO given by path (translate --input FIFO) is interactive too; files and in-memory
 // streams are never interactive.
-using Seq2SeqRev.Runs.Data;
 using System.IO.Pipes;
 using System.Text;
 using Microsoft.Win32.SafeHandles;
+using Seq2SeqRev.Runs.Data;
 using Xunit;
 
-namespace Seq2SeqRev.Tests.Data;
+namespace Seq2SeqRev.Tests.Runs.Data;
 
 public sealed class InteractiveLineReaderTests
 {

@@ -3,7 +3,7 @@
 // clone without the corpus still passes, and the skip says how to run it.
 using Xunit;
 
-namespace Seq2SeqRev.Tests.Data;
+namespace Seq2SeqRev.Tests.Training.Data;
 
 [AttributeUsage(AttributeTargets.Method, AllowMultiple = false)]
 public sealed class Multi30kFactAttribute : FactAttribute

@@ -6,7 +6,7 @@ using Seq2SeqRev.Runs.Data;
 using Seq2SeqRev.Training.Data;
 using Xunit;
 
-namespace Seq2SeqRev.Tests.Data;
+namespace Seq2SeqRev.Tests.Training.Data;
 
 public class ParallelCorpusReaderTests
 {

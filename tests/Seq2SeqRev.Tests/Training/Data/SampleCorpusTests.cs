@@ -2,7 +2,7 @@
 using Seq2SeqRev.Training.Data;
 using Xunit;
 
-namespace Seq2SeqRev.Tests.Data;
+namespace Seq2SeqRev.Tests.Training.Data;
 
 public class SampleCorpusTests
 {

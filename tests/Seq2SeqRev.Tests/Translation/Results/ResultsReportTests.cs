@@ -10,7 +10,7 @@ using Seq2SeqRev.Training;
 using Seq2SeqRev.Translation.Results;
 using Xunit;
 
-namespace Seq2SeqRev.Tests.Results;
+namespace Seq2SeqRev.Tests.Translation.Results;
 
 [Collection(TorchRngCollection.Name)]
 public sealed class ResultsReportTests(TinyRunsFixture runs) : IClassFixture<TinyRunsFixture>

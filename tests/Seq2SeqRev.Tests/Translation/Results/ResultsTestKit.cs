@@ -6,12 +6,11 @@
 using System.IO.Compression;
 using System.Text;
 using Seq2SeqRev.Runs.Config;
-using Seq2SeqRev.Tests.Data;
 using Seq2SeqRev.Tests.Training;
 using Seq2SeqRev.Training;
 using Seq2SeqRev.Translation.Results;
 
-namespace Seq2SeqRev.Tests.Results;
+namespace Seq2SeqRev.Tests.Translation.Results;
 
 public sealed class TinyRunsFixture
 {

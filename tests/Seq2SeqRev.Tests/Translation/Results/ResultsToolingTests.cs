@@ -4,17 +4,16 @@
 // chain: report --export writes config, metrics and hypotheses; report --from scores them to the report's numbers, and
 // `./seq2seqrev score` of an exported hypothesis file prints the table's BLEU.
 using Seq2SeqRev.Cli;
-using Seq2SeqRev.Runs;
 using Seq2SeqRev.Runs.Config;
-using Seq2SeqRev.Tests.Data;
+using Seq2SeqRev.Runs;
 using Seq2SeqRev.Tests.Training;
 using Seq2SeqRev.Training;
-using Seq2SeqRev.Translation;
 using Seq2SeqRev.Translation.Results;
+using Seq2SeqRev.Translation;
 using TorchSharp;
 using Xunit;
 
-namespace Seq2SeqRev.Tests.Results;
+namespace Seq2SeqRev.Tests.Translation.Results;
 
 [Collection(TorchRngCollection.Name)]
 public sealed class ResultsToolingTests(TinyRunsFixture runs) : IClassFixture<TinyRunsFixture>

@@ -2,11 +2,11 @@
 // with exit 2; a checkpoint problem on --resume likewise. The SIGKILL test (Category=Slow, seeded) kills the real
 // trainer after its first checkpoint and checks that every round resumes from it.
 using Seq2SeqRev.Runs;
-using Seq2SeqRev.Tests.Data;
+using Seq2SeqRev.Tests.Training;
 using Seq2SeqRev.Training;
 using Xunit;
 
-namespace Seq2SeqRev.Tests.Training;
+namespace Seq2SeqRev.Tests.Train;
 
 public sealed class TrainCommandTests
 {

@@ -4,7 +4,7 @@
 using System.Text.Json;
 using Xunit;
 
-namespace Seq2SeqRev.Tests.Reversible;
+namespace Seq2SeqRev.Tests.Train;
 
 public sealed class CheckReversalCommandTests
 {

@@ -3,14 +3,14 @@
 // table's cells; a run folder without config.yaml, metrics.jsonl or best.ckpt, a missing folder and a bad --beam are
 // one-line errors (exit 2) naming the file or option.
 using System.Text.Json;
-using Seq2SeqRev.Runs.Config;
-using Seq2SeqRev.Tests.Data;
-using Seq2SeqRev.Tests.Training;
 using Seq2SeqRev.Memory;
+using Seq2SeqRev.Runs.Config;
+using Seq2SeqRev.Tests.Training;
+using Seq2SeqRev.Tests.Translation.Results;
 using Seq2SeqRev.Translation.Results;
 using Xunit;
 
-namespace Seq2SeqRev.Tests.Results;
+namespace Seq2SeqRev.Tests.Translate;
 
 [Collection(TorchRngCollection.Name)]
 public sealed class ReportCommandTests(TinyRunsFixture runs) : IClassFixture<TinyRunsFixture>

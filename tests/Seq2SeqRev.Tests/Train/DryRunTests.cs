@@ -1,9 +1,9 @@
 // DryRunTests: `train --dry-run` checks config, overrides and corpus and writes nothing: it prints the resolved config
 // (with the overrides) and exits 0, and a bad setting is still the one-line error of a real run.
-using Seq2SeqRev.Tests.Data;
+using Seq2SeqRev.Tests.Training;
 using Xunit;
 
-namespace Seq2SeqRev.Tests.Training;
+namespace Seq2SeqRev.Tests.Train;
 
 public sealed class DryRunTests
 {

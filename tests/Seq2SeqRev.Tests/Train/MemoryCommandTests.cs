@@ -2,13 +2,13 @@
 // exit 2; a tiny end-to-end run prints JSON and writes the plot; --json-file writes the JSON beside any output; --with-checkpointing and --with-sharded add the
 // baselines' checkpointing and sharded-loss modes, each measured with its per-step growth. MemoryWorksForEveryConfig (Category=Slow)
 // runs accounting and one short measurement for every config in configs/ and configs/grid/ at a tiny size.
-using Seq2SeqRev.Runs.Config;
 using System.Text.Json;
-using Seq2SeqRev.Tests.Data;
 using Seq2SeqRev.Memory;
+using Seq2SeqRev.Runs.Config;
+using Seq2SeqRev.Tests.Memory;
 using Xunit;
 
-namespace Seq2SeqRev.Tests.Memory;
+namespace Seq2SeqRev.Tests.Train;
 
 public sealed class MemoryCommandTests
 {

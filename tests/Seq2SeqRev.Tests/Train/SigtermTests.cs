@@ -2,11 +2,11 @@
 // batch finishes, last.ckpt is saved and loads, the resume command is printed exactly once, exit 130.
 using System.Diagnostics;
 using Seq2SeqRev.Runs;
-using Seq2SeqRev.Tests.Data;
+using Seq2SeqRev.Tests.Training;
 using Seq2SeqRev.Training;
 using Xunit;
 
-namespace Seq2SeqRev.Tests.Training;
+namespace Seq2SeqRev.Tests.Train;
 
 public sealed class SigtermTests
 {

@@ -3,12 +3,11 @@
 // lie within the measured step; the GRU has none), a tiny trained run is timed translating, and bad input is one
 // `error:` line with exit 2. No timing assertions: the numbers depend on the machine.
 using System.Text.Json;
-using Seq2SeqRev.Tests.Data;
 using Seq2SeqRev.Tests.Training;
 using Seq2SeqRev.Tests.Translation;
 using Xunit;
 
-namespace Seq2SeqRev.Tests.Bench;
+namespace Seq2SeqRev.Tests.Train;
 
 internal static class BenchTestKit
 {

@@ -2,12 +2,12 @@
 // empty, one line per input line), an answer per line on a pipe before the next line is sent (the same translations
 // as a batch), and one-line errors with exit 2 for an unwritable output path (no file left behind), an attention
 // directory that cannot be made, a missing model, a foreign checkpoint and --nbest larger than --beam.
-using Seq2SeqRev.Tests.Data;
-using Seq2SeqRev.Tests.Training;
 using Xunit;
 using static Seq2SeqRev.Tests.Translation.TranslationTestKit;
+using Seq2SeqRev.Tests.Training;
+using Seq2SeqRev.Tests.Translation;
 
-namespace Seq2SeqRev.Tests.Translation;
+namespace Seq2SeqRev.Tests.Translate;
 
 [Collection(TorchRngCollection.Name)]
 public sealed class TranslateCommandTests(TinyTrainedModelFixture model) : IClassFixture<TinyTrainedModelFixture>
