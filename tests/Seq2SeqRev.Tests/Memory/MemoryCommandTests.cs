@@ -5,10 +5,9 @@
 using System.Text.Json;
 using Seq2SeqRev.Memory;
 using Seq2SeqRev.Runs.Config;
-using Seq2SeqRev.Tests.Memory;
 using Xunit;
 
-namespace Seq2SeqRev.Tests.Train;
+namespace Seq2SeqRev.Tests.Memory;
 
 public sealed class MemoryCommandTests
 {

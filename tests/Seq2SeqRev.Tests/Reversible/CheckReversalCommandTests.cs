@@ -4,7 +4,7 @@
 using System.Text.Json;
 using Xunit;
 
-namespace Seq2SeqRev.Tests.Train;
+namespace Seq2SeqRev.Tests.Reversible;
 
 public sealed class CheckReversalCommandTests
 {

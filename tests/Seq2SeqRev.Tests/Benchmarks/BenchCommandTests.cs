@@ -7,7 +7,7 @@ using Seq2SeqRev.Tests.Training;
 using Seq2SeqRev.Tests.Translation;
 using Xunit;
 
-namespace Seq2SeqRev.Tests.Train;
+namespace Seq2SeqRev.Tests.Benchmarks;
 
 internal static class BenchTestKit
 {
