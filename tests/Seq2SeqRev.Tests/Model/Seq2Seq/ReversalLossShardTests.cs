@@ -1,6 +1,7 @@
 // ReversalLossShardTests: training by reversal with its blocks' generator and loss in pieces of N decoder steps
 // (training.reversal_loss_shard) gives backprop's loss and gradients at 1e-5 relative, for pieces that do and do not
-// divide the block, one step, and the whole block (0), both cells, padded batches.
+// divide the block, one step, and the whole block (0), both cells, padded batches. Runs alone (GlobalRngCollection):
+// both models' dropout masks come from torch's reseeded global generator.
 using Seq2SeqRev.Training;
 using Xunit.Abstractions;
 using Xunit;
@@ -8,6 +9,7 @@ using static TorchSharp.torch;
 
 namespace Seq2SeqRev.Tests.Model.Seq2Seq;
 
+[Collection(GlobalRngCollection.Name)]
 public sealed class ReversalLossShardTests(ITestOutputHelper output)
 {
     [Theory]
