@@ -2,12 +2,13 @@
 // vectorised passes over the tensors' memory: the forgetting sites' straight-through gradients, the chain through the
 // update, σ and tanh (from the values the step kept) and the bound on the keep gates, with no tensor in between.
 // Guarantees: every value is the one the tensor path (ForgettingKernels.Gradient for the sites, then LibTorch's mul,
-// add, neg and addcmul in RevGRUCell/RevLSTMCell's reference backward) computes, bit for bit: each float32 operation
-// is performed once, in the same order, rounded to nearest (.NET never contracts a product and a sum into a fused
-// multiply-add, and LibTorch's mul/add/neg round each result once). LibTorch's addcmul (RevGRU's dz − du·c) rounds its
-// product and sum once, a fused multiply-add on this AVX2/FMA CPU, so the kernel uses Vector.FusedMultiplyAdd there and
-// only there (BackwardKernelTests and GateKernelTests check it, vector tails included; a plain product and sum there
-// fails them). Inactive rows are frozen as the site gradient freezes them: dPrevious = g, and the
+// add, sub and neg in RevGRUCell/RevLSTMCell's reference backward) computes, bit for bit, on every CPU: each float32
+// operation is performed once, in the same order, rounded to nearest (.NET never contracts a product and a sum into a
+// fused multiply-add, and LibTorch's mul/add/sub/neg round each result once whichever of its CPU kernels runs). The
+// reference uses no fused LibTorch op (addcmul rounds a product and a sum once or twice depending on the CPU kernel
+// LibTorch picks: an FMA on AVX2, not in its baseline kernel), so no CPU can round the two paths apart
+// (BackwardKernelTests and GateKernelTests check it, vector tails included; ATEN_CPU_CAPABILITY=default runs them on
+// LibTorch's baseline kernels). Inactive rows are frozen as the site gradient freezes them: dPrevious = g, and the
 // gate and update gradients are +0 before the chain. The products with the weights stay in LibTorch.
 using System.Numerics;
 using System.Runtime.CompilerServices;
@@ -112,8 +113,8 @@ internal static class BackwardKernels
         public Span<float> DPrevious, DCandidate, DZr;
     }
 
-    /// <summary>RevGRU, one half: the site's gradient, then u = (1 − z) ⊙ c: dc = du·(1 − z), dz_total = dz + (−du)·c
-    /// (addcmul, value −1), the candidate's tanh and the keep gate's bounded σ.</summary>
+    /// <summary>RevGRU, one half: the site's gradient, then u = (1 − z) ⊙ c: dc = du·(1 − z), dz_total = dz − du·c
+    /// (the product rounded, then the difference), the candidate's tanh and the keep gate's bounded σ.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void GruSite(GruSiteSpans a, Scales s)
     {
@@ -137,7 +138,7 @@ internal static class BackwardKernels
                 var c = Load(candidate, i);
                 Store(dp, dPrevious, i);
                 Store(Tanh(du * (one - zv), c), dCandidate, i);
-                Store(Bounded(Vector.FusedMultiplyAdd(-du, c, dz), Load(sigma, i), s), dZr, i);
+                Store(Bounded(dz - du * c, Load(sigma, i), s), dZr, i);
             }
         }
     }

@@ -119,7 +119,7 @@ internal sealed class RevGRUCell : ReversibleCell
         {
             // u = (1 − z) ⊙ c: dc = du ⊙ (1 − z), and z's total gradient dz − du ⊙ c.
             var dCandidate = du.mul(z.neg().add(Scalars.Float32(1f), Scalars.UnitAlpha));
-            var dzTotal = dz.addcmul(du, g.Candidate, Scalars.Float32(-1f));
+            var dzTotal = dz.sub(du.mul(g.Candidate));   // product and difference each rounded once (no addcmul: see BackwardKernels)
             var dG = TanhBackward(dCandidate, g.Candidate);
             var dROther = OtherBackward(input, grads, 2 * half + 1, dG, g.ROther, null);
             var dZr = cat([cell.BoundedGateBackward(dzTotal, g.Sigma), SigmoidBackward(dROther.mul(g.Other), g.R)], 1);

@@ -1,5 +1,5 @@
 // BackwardKernelTests: the fused backward of a reversed cell step (BackwardKernels via BackwardSites) against the
-// tensor composition it replaces: ForgettingSites.Gradient for the sites, then LibTorch's mul/add/neg/addcmul chain of
+// tensor composition it replaces: ForgettingSites.Gradient for the sites, then LibTorch's mul/add/sub/neg chain of
 // RevGRUCell's and RevLSTMCell's reference backward.
 // Guarantees checked: bit-identical previous-part gradients and gate pre-activation gradients on random and edge values
 // (gates at 0, 1, near the quantization midpoints, signed zeros, large integers) for every forgetting limit, with and
@@ -70,7 +70,7 @@ public class BackwardKernelTests
                 var g = withAddend ? grad.add(addend, Scalars.UnitAlpha) : grad;
                 var (dPrev, dz, du) = ForgettingSites.Gradient(ForgettingImplementation.Fused, cell.Format, g, previous, z, active);
                 var dG = TanhBackward(du.mul(OneMinus(z)), candidate);
-                var dzTotal = dz.addcmul(du, candidate, Scalars.Float32(-1f));
+                var dzTotal = dz.sub(du.mul(candidate));
                 var dZr = cat([Bounded(dzTotal, sigma, limit.Scale), SigmoidBackward(dROther.mul(other), reset)], 1);
                 var dOther = dROther.mul(reset);
 
