@@ -12,7 +12,7 @@ using Seq2SeqRev.Tests.Model.Seq2Seq;
 
 namespace Seq2SeqRev.Tests.Memory;
 
-[Collection(GlobalRngCollection.Name)]
+[Collection(TorchRngCollection.Name)]
 public sealed class CompactStorageTests
 {
     [Fact]

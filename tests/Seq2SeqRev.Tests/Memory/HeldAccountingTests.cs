@@ -17,7 +17,7 @@ using Seq2SeqRev.Tests.Reversible;
 
 namespace Seq2SeqRev.Tests.Memory;
 
-[Collection(GlobalRngCollection.Name)]
+[Collection(TorchRngCollection.Name)]
 public sealed class HeldAccountingTests
 {
     /// <summary>

@@ -30,7 +30,7 @@ internal sealed class CopyingBankDecoder(Seq2SeqModel model) : IStepDecoder
         model.StepWithAttention(previousTokens, state);
 }
 
-[Collection(GlobalRngCollection.Name)]
+[Collection(TorchRngCollection.Name)]
 public sealed class SharedBankTests
 {
     private static int[][] Sources(int seed, int count)

@@ -1,6 +1,6 @@
 // ReversalLossShardTests: training by reversal with its blocks' generator and loss in pieces of N decoder steps
 // (training.reversal_loss_shard) gives backprop's loss and gradients at 1e-5 relative, for pieces that do and do not
-// divide the block, one step, and the whole block (0), both cells, padded batches. Runs alone (GlobalRngCollection):
+// divide the block, one step, and the whole block (0), both cells, padded batches. Runs alone (TorchRngCollection):
 // both models' dropout masks come from torch's reseeded global generator.
 using Seq2SeqRev.Training;
 using Xunit.Abstractions;
@@ -9,7 +9,7 @@ using static TorchSharp.torch;
 
 namespace Seq2SeqRev.Tests.Model.Seq2Seq;
 
-[Collection(GlobalRngCollection.Name)]
+[Collection(TorchRngCollection.Name)]
 public sealed class ReversalLossShardTests(ITestOutputHelper output)
 {
     [Theory]

@@ -10,7 +10,7 @@ using static TorchSharp.torch;
 
 namespace Seq2SeqRev.Tests.Model.Seq2Seq;
 
-[Collection(GlobalRngCollection.Name)]
+[Collection(TorchRngCollection.Name)]
 public sealed class Seq2SeqModelTests(ITestOutputHelper output)
 {
     public static TheoryData<string, string, string> Combinations()

@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 
 namespace Seq2SeqRev.Tests.Model.Seq2Seq;
 
-[Collection(GlobalRngCollection.Name)]
+[Collection(TorchRngCollection.Name)]
 public sealed class Seq2SeqReversalGradientTests(ITestOutputHelper output)
 {
     [Theory]

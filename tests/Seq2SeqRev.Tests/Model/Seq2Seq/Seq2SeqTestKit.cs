@@ -111,11 +111,3 @@ internal static class Seq2SeqTestKit
         model.Module.zero_grad();
     }
 }
-
-/// <summary>The seq2seq tests reseed torch's global RNG to reproduce dropout masks, so they run alone
-/// (never in parallel with other test classes that draw from the same generator).</summary>
-[Xunit.CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class GlobalRngCollection
-{
-    public const string Name = "torch global RNG";
-}

@@ -13,7 +13,7 @@ using static TorchSharp.torch;
 
 namespace Seq2SeqRev.Tests.Model.Seq2Seq;
 
-[Collection(GlobalRngCollection.Name)]
+[Collection(TorchRngCollection.Name)]
 public sealed class StreamingAttentionTests(ITestOutputHelper output)
 {
     [Theory]
