@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Trains the runs of docs/RESULTS.md into RUNS_DIR, two at a time, each with one torch thread (OMP_NUM_THREADS=1)
-# at the lowest priority (nice 19), in this order:
+# at the lowest priority (nice 19, and the trainer's session group too where the kernel has autogroup), in this order:
 #   the 12 seed runs   configs/results/{gru,revgru,lstm,revlstm}.yaml x seeds 1, 2, 3 (GRU and RevGRU first),
 #                      folders RUNS_DIR/<model>-seed<N>;
 #   the 9 cross-section runs   configs/results/cross/*.yaml (RevGRU, attention x forgetting limit, 6 epochs, seed 1),
@@ -120,7 +120,11 @@ start() { # name config seed: starts one trainer in the background (its own sess
       args=(--config "$ROOT/$config" --run-dir "$dir" "seed=$seed" ${overrides[@]+"${overrides[@]}"})
     fi
     printf '\n%s results.sh: OMP_NUM_THREADS=1 nice -n 19 ./seq2seqrev train %s\n' "$(date '+%F %T')" "${args[*]}"
-    exec setsid env OMP_NUM_THREADS=1 nice -n 19 "$S2S" train "${args[@]}"
+    # setsid gives the trainer a session of its own, and where the kernel schedules sessions as groups (autogroup),
+    # nice acts only inside the group: the group itself is set to nice 19, or the trainers would take a full share
+    # of the cores from every other session's work.
+    exec setsid bash -c '{ [ -w /proc/self/autogroup ] && echo 19 > /proc/self/autogroup; } 2>/dev/null
+      exec env OMP_NUM_THREADS=1 nice -n 19 "$0" train "$@"' "$S2S" "${args[@]}"
   ) >>"$runs_dir/logs/$name.log" 2>&1 &
   running[$!]="$name"
   say "$name: started (pid $!; $config, seed $seed)"
