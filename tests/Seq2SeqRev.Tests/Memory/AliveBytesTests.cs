@@ -19,7 +19,8 @@ public sealed class AliveBytesTests(ITestOutputHelper output)
         var config = MemoryTestKit.Tiny(Path.Combine(MemoryTestKit.Configs, "default.yaml"),
             $"model.cell={cell}", "model.hidden=64", "model.embedding=32", "model.slice=16");
         var r = MemoryTestKit.Launcher.RunAlive(new ProbeRequest(config, SeqLen: 24, Batch: 768, TimedSteps: 1));
-        output.WriteLine($"{cell}: native {r.NativeBytes} + managed {r.ManagedBytes} = {r.AliveBytes} bytes alive, {r.HeldBytes} held");
+        output.WriteLine($"{cell}: native {r.NativeBytes} + managed {r.ManagedBytes} = {r.AliveBytes} bytes alive, {r.HeldBytes} held" +
+            $" (native garbage at the hook {r.NativeGarbageBytes})");
         Assert.True(r.HeldBytes > 1_000_000, $"held {r.HeldBytes} bytes: too few to dominate the noise");
         Assert.InRange(r.AliveBytes, (long)(r.HeldBytes * 0.9) - 65536, (long)(r.HeldBytes * 1.1) + 65536);
     }
