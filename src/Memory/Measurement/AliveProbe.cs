@@ -2,11 +2,12 @@
 // the held accounting says is kept then — run in a fresh child process (ProbeLauncher, `memory-probe --alive`) with the
 // runtime settings of ChildEnvironment (checked: a clear error without them), so that nothing else's memory moves in the
 // counts. Guarantees: after two warm-up steps (gradients and every lazily made constant allocated, every method the step
-// runs compiled, the hook too) and a full collection, it reads glibc's bytes in use (arena chunks in use plus mmapped
-// chunks, mallinfo2) and the managed heap's live bytes (after a full blocking collection); then, in the measured step, at
-// Reversal.BetweenPasses, the native bytes first (before any collection, so tensors waiting for a finalizer count as
-// alive) and the managed live bytes; NativeBytes and ManagedBytes are the differences. NativeGarbageBytes is what a full
-// collection at the hook then frees natively (tensors the step dropped without disposing them: counted as alive above).
+// runs compiled, the hook too) and full collections with their finalizers, it reads glibc's bytes in use (arena chunks
+// in use plus mmapped chunks, mallinfo2) and the managed heap's live bytes (after a full blocking collection); then, in
+// the measured step, at Reversal.BetweenPasses, the same two readings after the same collections: NativeBytes and
+// ManagedBytes are the differences, the bytes the step keeps reachable between the passes. NativeGarbageBytes is what
+// those collections freed natively at the hook (tensors the step dropped without disposing them, waiting for a finalizer:
+// reported, not compared, since how many of them a mid-step gen-0 collection has already finalized is timing).
 // HeldBytes is the step's held accounting (encoder and decoder, every part) in bytes. Native counts are the allocator's
 // chunk sizes (each carries a few bytes of header), so small held parts read slightly larger than they are.
 // The runtime's own native memory on other threads is kept out of the window by ChildEnvironment: glibc's per-thread
@@ -14,9 +15,8 @@
 // slabs (DOTNET_JitHostMaxSlabCache=0): .NET keeps up to 16 MiB of them after compiling and its finalizer thread frees
 // the older ones at most every 2 s, at whatever moment it wakes: when that fell inside the measured step, the native
 // delta read up to −5.5 MB (RevLSTM, under load), the baseline having counted the cache.
-// Residual noise (docs/MEMORY.md "Held means alive" has the distributions): which of the step's undisposed tensors the
-// finalizer thread has freed by the hook (a gen-0 collection mid-step; NativeGarbageBytes shows what is left), and the
-// managed reading's allocation contexts (multiples of 8 KiB).
+// Residual noise (docs/MEMORY.md "Held means alive" has the distributions): the managed reading (GC.GetTotalMemory, an
+// approximation) moves by multiples of 8 KiB run to run; the native reading by a few hundred bytes.
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Seq2SeqRev.Training;
@@ -77,10 +77,11 @@ public static class AliveProbe
         reversal.BetweenPasses = (_, _, _, _) =>
         {
             trace?.Dispose();
-            native = NativeInUse() - native0;
+            var beforeCollection = NativeInUse();
             managed = GC.GetTotalMemory(forceFullCollection: true) - managed0;
             var reachable = NativeInUseSettled();
-            garbage = native0 + native - reachable;
+            native = reachable - native0;
+            garbage = beforeCollection - reachable;
         };
         RuntimeHelpers.PrepareMethod(reversal.BetweenPasses.Method.MethodHandle);   // compiled now, not in the measured step
         // The managed reading collects and runs finalizers, which free the native memory of tensors the warm-up left to
