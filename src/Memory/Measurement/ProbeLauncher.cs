@@ -2,7 +2,7 @@
 // hidden `memory-probe` subcommand — so that one measurement's allocations cannot hide in another's freed
 // memory (ActivationProbe, or AliveProbe with RunAlive). Guarantees: the config travels as a temporary YAML file (deleted afterwards); the child runs with a
 // fixed glibc mmap threshold (64 KiB), so large tensors are mapped and unmapped and the resident set follows
-// live memory (the alive probe: glibc's thread cache and .NET's tiered recompilation off); a failing child is reported with its
+// live memory (the alive probe: AliveProbe.ChildEnvironment); a failing child is reported with its
 // last stderr line.
 using System.Diagnostics;
 using System.Globalization;
@@ -37,13 +37,9 @@ public sealed class ProbeLauncher(string trainDll)
                 UseShellExecute = false,
             };
             info.Environment["MALLOC_MMAP_THRESHOLD_"] = "65536";
-            if (alive)
-            {
-                info.Environment["GLIBC_TUNABLES"] = "glibc.malloc.tcache_count=0";
-                // No background recompilation: tiered compilation's JIT mallocs on its own thread during the measured step
-                // (up to ±1.9 MB of glibc's bytes in use at the hook, run to run); every method is compiled once, in the warm-up.
-                info.Environment["DOTNET_TieredCompilation"] = "0";
-            }
+            // The alive probe's runtime settings (AliveProbe.ChildEnvironment, reasons in AliveProbe.cs): glibc's thread
+            // cache off, no background recompilation, no cache of the JIT's scratch slabs.
+            if (alive) foreach (var (name, value) in AliveProbe.ChildEnvironment) info.Environment[name] = value;
             var c = CultureInfo.InvariantCulture;
             foreach (var a in new[]
             {
