@@ -1,7 +1,8 @@
 // BenchReport: the result of `seq2seqrev bench`. Guarantees: ToJson has the documented shape
 // {"configs": [{"name", "training_memory", "tokens_per_second": {"median", "min", "max", ...}, ...}], "ratios": {name:
 // median / first config's median}, "fastest_baselines": {name: the fastest config of its baseline cell}, "ratios_to_fastest_baseline":
-// {name: median / that config's median}, ...} (the baseline cell of revgru/gru is gru, of revlstm/lstm lstm; a config
+// {name: median / that config's median}, "paired_ratios_to_fastest_baseline": {name: median over the rounds of the
+// round's tokens/s over that config's in the same round}, ...} (the baseline cell of revgru/gru is gru, of revlstm/lstm lstm; a config
 // whose baseline cell is not among the configs has null there) (ratios from the unrounded medians, to 4 decimals; tokens/s to 2 decimals) with config names unique (a repeated name gets "#2", "#3", ...); "profile"
 // appears per config when profiled, "translation" per config and "translation_ratios" when runs were translated; the
 // text renderer (BenchTables) formats the same numbers.
@@ -157,6 +158,25 @@ public sealed record BenchReport(string Data, IReadOnlyList<string> DataDescript
         }
     }
 
+    /// <summary>Per config, the median over the rounds of its tokens/s over its fastest baseline's in the same round
+    /// (null: none). Each round times every config back to back (in reverse order in even rounds), so a change of the
+    /// machine's own speed between rounds cancels in each round's ratio: the paired estimate beside
+    /// <see cref="RatiosToFastestBaseline"/>, the ratio of the medians.</summary>
+    public IReadOnlyList<double?> PairedRatiosToFastestBaseline
+    {
+        get
+        {
+            var fastest = FastestBaselines;
+            return [.. Configs.Select((c, i) =>
+            {
+                if (fastest[i] is not int b) return (double?)null;
+                var perRound = c.TokensPerSecondByRound.Zip(Configs[b].TokensPerSecondByRound)
+                    .Where(p => p.Second > 0).Select(p => p.First / p.Second).ToList();
+                return perRound.Count == 0 ? null : Spread.Of(perRound).Median;
+            })];
+        }
+    }
+
     public IReadOnlyList<string> Searches => Configs.FirstOrDefault(c => c.Translation is not null)?.Translation!.Timings.Select(t => t.Search).ToList() ?? [];
 
     /// <summary>Median sentences/s of each config's run over the first's, for one search.</summary>
@@ -206,10 +226,13 @@ public sealed record BenchReport(string Data, IReadOnlyList<string> DataDescript
         var toFastest = new JsonObject();
         var fastestIndex = FastestBaselines;
         var fastestRatios = RatiosToFastestBaseline;
+        var paired = new JsonObject();
+        var pairedRatios = PairedRatiosToFastestBaseline;
         for (int i = 0; i < Configs.Count; i++)
         {
             fastest[Configs[i].Name] = fastestIndex[i] is int b ? Configs[b].Name : null;
             toFastest[Configs[i].Name] = fastestRatios[i] is double x ? Math.Round(x, 4) : null;
+            paired[Configs[i].Name] = pairedRatios[i] is double y ? Math.Round(y, 4) : null;
         }
 
         var root = new JsonObject
@@ -235,6 +258,7 @@ public sealed record BenchReport(string Data, IReadOnlyList<string> DataDescript
             ["ratios"] = ratios,
             ["fastest_baselines"] = fastest,
             ["ratios_to_fastest_baseline"] = toFastest,
+            ["paired_ratios_to_fastest_baseline"] = paired,
         };
         if (Configs.All(c => c.Translation is not null))
         {

@@ -36,13 +36,14 @@ public static class BenchTables
     }
 
     public static IReadOnlyList<string> ThroughputHeader { get; } =
-        ["config", "cell", "training", "tok/s median", "min", "max", "ratio", "vs fastest baseline", "loss"];
+        ["config", "cell", "training", "tok/s median", "min", "max", "ratio", "vs fastest baseline", "paired", "loss"];
 
     public static IEnumerable<string[]> ThroughputRows(BenchReport r)
     {
         var ratios = r.Ratios;
         var fastest = r.FastestBaselines;
         var toFastest = r.RatiosToFastestBaseline;
+        var paired = r.PairedRatiosToFastestBaseline;
         return r.Configs.Select((c, i) =>
         {
             var s = c.TokensPerSecond;
@@ -51,6 +52,7 @@ public static class BenchTables
                 c.Name, SettingNames.Cells.NameOf(c.Cell), SettingNames.MemoryModes.NameOf(c.TrainingMemory), Rate(s.Median), Rate(s.Min), Rate(s.Max),
                 ratios[i].ToString("F3", C),
                 toFastest[i] is double x ? string.Create(C, $"{x:F3} ({r.Configs[fastest[i]!.Value].Name})") : "-",
+                paired[i] is double y ? y.ToString("F3", C) : "-",
                 double.IsFinite(c.MeanLoss) ? c.MeanLoss.ToString("F3", C) : "n/a",
             };
         });
@@ -94,7 +96,7 @@ public static class BenchTables
     public static void Write(BenchReport r, IAnsiConsole console)
     {
         foreach (var line in Header(r)) console.WriteLine(line);
-        console.Write(TextTables.Spectre("training target tokens/s (ratio: median / first median; vs fastest baseline: median / the fastest median of the baseline cell)",
+        console.Write(TextTables.Spectre("training target tokens/s (ratio: median / first median; vs fastest baseline: median / the fastest median of the baseline cell; paired: median over the rounds of the two in one round)",
             ThroughputHeader, ThroughputRows(r), 3));
         if (r.Configs.Any(c => c.Profile is not null))
             console.Write(TextTables.Spectre("seconds per training step by phase",

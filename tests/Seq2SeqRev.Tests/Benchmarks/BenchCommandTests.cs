@@ -44,6 +44,24 @@ internal static class BenchTestKit
         }
         Assert.Equal(1.0, ratios.GetProperty(names[0]).GetDouble());
         Assert.Equal(names.Length, ratios.EnumerateObject().Count());
+        AssertPairedRatios(root);
+    }
+
+    /// <summary>Each config's paired ratio is the median over the rounds of its per-round tokens/s over its fastest
+    /// baseline's, recomputed here from the rounds the JSON lists (rounded to 2 decimals, so within 1e-3 relative).</summary>
+    private static void AssertPairedRatios(JsonElement root)
+    {
+        var rounds = root.GetProperty("configs").EnumerateArray().ToDictionary(c => c.GetProperty("name").GetString()!,
+            c => c.GetProperty("tokens_per_second").GetProperty("rounds").EnumerateArray().Select(v => v.GetDouble()).ToArray());
+        foreach (var p in root.GetProperty("paired_ratios_to_fastest_baseline").EnumerateObject())
+        {
+            var baseline = root.GetProperty("fastest_baselines").GetProperty(p.Name);
+            if (baseline.ValueKind == JsonValueKind.Null) { Assert.Equal(JsonValueKind.Null, p.Value.ValueKind); continue; }
+            var perRound = rounds[p.Name].Zip(rounds[baseline.GetString()!], (a, b) => a / b).Order().ToArray();
+            int n = perRound.Length;
+            double expected = n % 2 == 1 ? perRound[n / 2] : (perRound[n / 2 - 1] + perRound[n / 2]) / 2;
+            Assert.True(Math.Abs(p.Value.GetDouble() - expected) <= 1e-3 * expected, $"{p.Name}: paired {p.Value.GetDouble()}, from the rounds {expected}");
+        }
     }
 }
 
